@@ -1,0 +1,686 @@
+// RFC 9112 request framing as a byte-driven state machine: each state consumes a run of bytes
+// with a table lookup per byte, so a request split anywhere costs what it costs whole. Only the
+// fields that decide framing or the answer are looked at (Host, Content-Length,
+// Transfer-Encoding, Connection, Expect); no request byte is kept.
+#include "uring_okay/framer.hpp"
+
+#include <array>
+#include <limits>
+
+#include "uring_okay/assert.hpp"
+
+namespace uring_okay {
+
+enum class Framer::State : std::uint8_t {
+    request_start,     // before a request line; empty lines (CRLF) are skipped
+    request_start_lf,  // CR of an empty line seen
+    method,
+    target_first,
+    target_scheme,     // absolute-form: scheme up to ':'
+    target,
+    target_star,       // `*` seen: SP must follow
+    version,           // "HTTP/" DIGIT "." DIGIT, position in match_
+    request_line_lf,
+    field_start,       // a field line, or the CR of the empty line ending the section
+    field_name,
+    field_ows,
+    field_value,
+    field_lf,
+    section_lf,        // CR of the empty line seen
+    body_length,       // number_ bytes of Content-Length body to skip
+    chunk_size,
+    chunk_ext,         // after the size: BWS, `;` extensions, up to CR
+    chunk_size_lf,
+    chunk_data,        // number_ bytes of chunk data to skip
+    chunk_data_cr,
+    chunk_data_lf,
+    ended,             // a verdict was given or a closing request framed: ignore the rest
+};
+
+enum class Framer::Field : std::uint8_t {
+    other,
+    host,
+    content_length,
+    connection,
+    transfer_encoding,
+    expect,
+};
+
+namespace {
+
+namespace method {
+inline constexpr std::uint8_t other = 0;
+inline constexpr std::uint8_t head = 1;
+inline constexpr std::uint8_t connect = 2;
+inline constexpr std::uint8_t options = 3;
+// The method being matched, before its SP: the name to compare against in match_.
+inline constexpr std::uint8_t matching = 4;
+}  // namespace method
+
+namespace flag {
+inline constexpr std::uint16_t content_length = 1 << 0;
+inline constexpr std::uint16_t transfer_encoding = 1 << 1;
+inline constexpr std::uint16_t chunked_final = 1 << 2;  // the last coding so far was `chunked`
+inline constexpr std::uint16_t chunked_seen = 1 << 3;
+inline constexpr std::uint16_t chunked_twice = 1 << 4;  // RFC 9112 §6.1: at most once
+inline constexpr std::uint16_t close = 1 << 5;
+inline constexpr std::uint16_t keep_alive = 1 << 6;
+inline constexpr std::uint16_t expect_continue = 1 << 7;
+inline constexpr std::uint16_t trailers = 1 << 8;  // the field states read a trailer section
+}  // namespace flag
+
+// The token-list reader's state for the current field value (RFC 9110 §5.6.1).
+namespace list {
+inline constexpr std::uint8_t before_token = 0;  // start, or after a comma: OWS allowed
+inline constexpr std::uint8_t in_token = 1;
+inline constexpr std::uint8_t after_token = 2;  // OWS after a token: a comma or the end must come
+}  // namespace list
+
+// Character classes, one table lookup per byte.
+inline constexpr std::uint8_t tchar = 1 << 0;       // RFC 9110 §5.6.2 token
+inline constexpr std::uint8_t field_char = 1 << 1;  // field-vchar, SP, HTAB, obs-text
+inline constexpr std::uint8_t target_char = 1 << 2;  // visible ASCII
+inline constexpr std::uint8_t host_char = 1 << 3;   // RFC 3986 reg-name, IP literals, port
+inline constexpr std::uint8_t hex_char = 1 << 4;
+inline constexpr std::uint8_t scheme_char = 1 << 5;  // RFC 3986 §3.1 after the first ALPHA
+
+constexpr bool in(std::string_view set, unsigned char c) {
+    return set.find(char(c)) != std::string_view::npos;
+}
+
+constexpr std::array<std::uint8_t, 256> make_classes() {
+    std::array<std::uint8_t, 256> classes{};
+    for (unsigned c = 0; c < 256; ++c) {
+        const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+        const bool digit = c >= '0' && c <= '9';
+        std::uint8_t bits = 0;
+        if (alpha || digit || in("!#$%&'*+-.^_`|~", c)) bits |= tchar;
+        if ((c >= 0x21 && c <= 0x7e) || c == ' ' || c == '\t' || c >= 0x80) bits |= field_char;
+        if (c >= 0x21 && c <= 0x7e) bits |= target_char;
+        if (alpha || digit || in("-._~!$&'()*+,;=:[]%", c)) bits |= host_char;
+        if (digit || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')) bits |= hex_char;
+        if (alpha || digit || in("+-.", c)) bits |= scheme_char;
+        classes[c] = bits;
+    }
+    return classes;
+}
+inline constexpr std::array<std::uint8_t, 256> classes = make_classes();
+
+constexpr bool is(std::uint8_t class_bits, unsigned char c) { return classes[c] & class_bits; }
+constexpr bool is_ows(unsigned char c) { return c == ' ' || c == '\t'; }
+constexpr unsigned char lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+constexpr int hex_value(unsigned char c) {
+    if (c <= '9') return c - '0';
+    return lower(c) - 'a' + 10;
+}
+
+// Field names and list tokens we act on, lower case; matched one byte at a time.
+constexpr std::string_view field_name(Framer::Field field) {
+    switch (field) {
+        case Framer::Field::host: return "host";
+        case Framer::Field::content_length: return "content-length";
+        case Framer::Field::connection: return "connection";
+        case Framer::Field::transfer_encoding: return "transfer-encoding";
+        case Framer::Field::expect: return "expect";
+        case Framer::Field::other: break;
+    }
+    return {};
+}
+
+constexpr std::string_view method_name(std::uint8_t m) {
+    switch (m) {
+        case method::head: return "HEAD";
+        case method::connect: return "CONNECT";
+        case method::options: return "OPTIONS";
+        default: return {};
+    }
+}
+
+// Which token of a list field we are matching (token_ in match_'s high byte).
+namespace token {
+inline constexpr std::uint8_t none = 0;
+inline constexpr std::uint8_t close = 1;
+inline constexpr std::uint8_t keep_alive = 2;
+inline constexpr std::uint8_t chunked = 3;
+inline constexpr std::uint8_t continue_100 = 4;
+}  // namespace token
+
+constexpr std::string_view token_name(std::uint8_t t) {
+    switch (t) {
+        case token::close: return "close";
+        case token::keep_alive: return "keep-alive";
+        case token::chunked: return "chunked";
+        case token::continue_100: return "100-continue";
+        default: return {};
+    }
+}
+
+constexpr Kind error_kind(Verdict verdict) {
+    switch (verdict) {
+        case Verdict::content_too_large: return Kind::error_413;
+        case Verdict::uri_too_long: return Kind::error_414;
+        case Verdict::header_too_large: return Kind::error_431;
+        case Verdict::version_not_supported: return Kind::error_505;
+        default: return Kind::error_400;
+    }
+}
+
+constexpr std::uint64_t max_before_digit = (std::numeric_limits<std::uint64_t>::max() - 9) / 10;
+
+}  // namespace
+
+// ---- Owed ------------------------------------------------------------------------------------
+
+bool Owed::push(Kind kind) noexcept {
+    if (runs_used_ > 0) {
+        Run& tail = runs_[(head_ + runs_used_ - 1) % runs_max];
+        if (tail.kind == kind && tail.count < std::numeric_limits<std::uint32_t>::max()) {
+            ++tail.count;
+            ++total_;
+            return true;
+        }
+    }
+    if (runs_used_ == runs_max) return false;
+    runs_[(head_ + runs_used_) % runs_max] = Run{1, kind};
+    ++runs_used_;
+    ++total_;
+    return true;
+}
+
+void Owed::pop(std::uint32_t count) noexcept {
+    UO_ASSERT(runs_used_ > 0 && count <= runs_[head_].count);  // only what was owed can leave
+    runs_[head_].count -= count;
+    total_ -= count;
+    if (runs_[head_].count == 0) {
+        head_ = std::uint8_t((head_ + 1) % runs_max);
+        --runs_used_;
+    }
+}
+
+std::uint64_t Owed::count(Kind kind) const noexcept {
+    std::uint64_t sum = 0;
+    for (std::uint8_t i = 0; i < runs_used_; ++i) {
+        const Run& run = runs_[(head_ + i) % runs_max];
+        if (run.kind == kind) sum += run.count;
+    }
+    return sum;
+}
+
+// ---- Framer: the small decisions -------------------------------------------------------------
+
+bool Framer::between_requests() const noexcept {
+    return state_ == State::request_start;
+}
+
+bool Framer::ended() const noexcept { return state_ == State::ended; }
+
+void Framer::start_request() noexcept {
+    number_ = 0;
+    body_bytes_ = 0;
+    line_bytes_ = 0;
+    header_bytes_ = 0;
+    header_count_ = 0;
+    match_ = 0;
+    field_ = Field::other;
+    method_ = method::other;
+    flags_ = 0;
+    list_ = list::before_token;
+    hosts_ = 0;
+    version_ = 0;
+    pending_ = 0;
+}
+
+Verdict Framer::fail(Verdict verdict, Owed& owed) noexcept {
+    state_ = State::ended;
+    if (!owed.push(error_kind(verdict))) return Verdict::owed_full;
+    return verdict;
+}
+
+// The answer the request just framed is owed, by method, version and Connection (RFC 9112 §9.3).
+Verdict Framer::end_of_message(Owed& owed) noexcept {
+    const bool head = method_ == method::head;
+    // RFC 9110 §9.3.6: after a 2xx to CONNECT the stream is a tunnel; we are no proxy, so close.
+    const bool close = (flags_ & flag::close) || method_ == method::connect ||
+                       (version_ == 0 && !(flags_ & flag::keep_alive));
+    Kind kind = head ? Kind::head : Kind::get;
+    if (close) {
+        kind = head ? Kind::head_close : Kind::get_close;
+    } else if (version_ == 0) {
+        kind = head ? Kind::head_keep_alive : Kind::get_keep_alive;
+    }
+    if (!owed.push(kind)) {
+        state_ = State::ended;
+        return Verdict::owed_full;
+    }
+    state_ = close ? State::ended : State::request_start;
+    if (!close) start_request();
+    return Verdict::fine;
+}
+
+// RFC 9112 §6.3: the body's length, decided once the header section is complete.
+Verdict Framer::end_of_headers(Owed& owed) noexcept {
+    if (flags_ & flag::trailers) return end_of_message(owed);
+    // RFC 9112 §3.2: exactly one Host in HTTP/1.1; never two.
+    if (hosts_ > 1 || (version_ == 1 && hosts_ == 0)) return Verdict::bad_request;
+    const bool chunked = flags_ & flag::transfer_encoding;
+    if (chunked) {
+        // §6.1: Transfer-Encoding beside Content-Length smells of smuggling; in HTTP/1.0 it is
+        // faulty framing; a final coding other than chunked leaves the length unknown.
+        if ((flags_ & flag::content_length) || version_ == 0 || !(flags_ & flag::chunked_final) ||
+            (flags_ & flag::chunked_twice)) {
+            return Verdict::bad_request;
+        }
+    } else if (number_ > limits_->body_bytes_max) {
+        return Verdict::content_too_large;
+    }
+    const bool body = chunked || number_ > 0;
+    // RFC 9110 §10.1.1: we answer at once without 100 Continue and close, so whether the client
+    // then sends its body or not, the stream cannot be misread.
+    if (body && (flags_ & flag::expect_continue)) {
+        flags_ |= flag::close;
+        return end_of_message(owed);
+    }
+    if (!body) return end_of_message(owed);
+    line_bytes_ = 0;
+    match_ = 0;
+    state_ = chunked ? State::chunk_size : State::body_length;
+    return Verdict::fine;
+}
+
+Verdict Framer::add_line_bytes(std::size_t bytes, Verdict past_limit) noexcept {
+    line_bytes_ += std::uint32_t(bytes);  // a run never exceeds the limit by more than a buffer
+    return line_bytes_ > limits_->request_line_bytes_max ? past_limit : Verdict::fine;
+}
+
+Verdict Framer::add_header_bytes(std::size_t bytes) noexcept {
+    header_bytes_ += std::uint32_t(bytes);
+    return header_bytes_ > limits_->header_bytes_max ? Verdict::header_too_large : Verdict::fine;
+}
+
+Verdict Framer::field_name_done() noexcept {
+    if (field_ != Field::other && match_ != field_name(field_).size()) field_ = Field::other;
+    if (field_ == Field::host && hosts_ < 2) ++hosts_;
+    match_ = 0;
+    list_ = list::before_token;
+    if (field_ == Field::content_length) body_bytes_ = 0;  // scratch: the element being read
+    return Verdict::fine;
+}
+
+// One element of a comma list ended (Content-Length, Connection, Transfer-Encoding, Expect).
+Verdict Framer::list_token_done() noexcept {
+    const std::uint8_t t = std::uint8_t(match_ >> 8);
+    const bool whole = t != token::none && (match_ & 0xff) == token_name(t).size();
+    switch (field_) {
+        case Field::content_length:
+            // RFC 9110 §8.6: a list of one value repeated is that value; any other is an error.
+            if ((flags_ & flag::content_length) && number_ != body_bytes_) return Verdict::bad_request;
+            flags_ |= flag::content_length;
+            number_ = body_bytes_;
+            body_bytes_ = 0;
+            break;
+        case Field::connection:
+            if (whole && t == token::close) flags_ |= flag::close;
+            if (whole && t == token::keep_alive) flags_ |= flag::keep_alive;
+            break;
+        case Field::transfer_encoding:
+            flags_ |= flag::transfer_encoding;
+            if (whole && (flags_ & flag::chunked_seen)) flags_ |= flag::chunked_twice;
+            if (whole) flags_ |= flag::chunked_final | flag::chunked_seen;
+            if (!whole) flags_ &= std::uint16_t(~flag::chunked_final);
+            break;
+        case Field::expect:
+            if (whole) flags_ |= flag::expect_continue;
+            break;
+        default: break;
+    }
+    match_ = 0;
+    return Verdict::fine;
+}
+
+// A byte of a value we act on. Host is one element; the others are comma lists.
+Verdict Framer::field_value_byte(unsigned char c) noexcept {
+    if (is_ows(c)) {
+        if (list_ == list::in_token) list_ = list::after_token;
+        return Verdict::fine;
+    }
+    if (field_ == Field::host) {
+        if (!is(host_char, c) || list_ == list::after_token) return Verdict::bad_request;
+        list_ = list::in_token;
+        return Verdict::fine;
+    }
+    if (c == ',') {
+        // Empty elements of a Content-Length list would make "5,,5" a smuggler's toy: refuse.
+        if (list_ == list::before_token) {
+            return field_ == Field::content_length ? Verdict::bad_request : Verdict::fine;
+        }
+        list_ = list::before_token;
+        return list_token_done();
+    }
+    if (list_ == list::after_token) return Verdict::bad_request;  // "a b": one element, two words
+    if (list_ == list::before_token) {
+        list_ = list::in_token;
+        if (field_ == Field::connection) match_ = lower(c) == 'c' ? token::close << 8 : token::keep_alive << 8;
+        if (field_ == Field::transfer_encoding) match_ = token::chunked << 8;
+        if (field_ == Field::expect) match_ = token::continue_100 << 8;
+    }
+    if (field_ == Field::content_length) {
+        if (c < '0' || c > '9' || body_bytes_ > max_before_digit) return Verdict::bad_request;
+        body_bytes_ = body_bytes_ * 10 + (c - '0');
+        return Verdict::fine;
+    }
+    const std::uint8_t t = std::uint8_t(match_ >> 8);
+    const std::uint8_t at = std::uint8_t(match_ & 0xff);
+    const std::string_view name = token_name(t);
+    const bool still = t != token::none && at < name.size() && lower(c) == name[at];
+    match_ = still ? std::uint16_t(match_ + 1) : 0;  // 0: token::none, matches nothing
+    return Verdict::fine;
+}
+
+Verdict Framer::field_value_done() noexcept {
+    if (field_ == Field::other || field_ == Field::host) return Verdict::fine;
+    if (list_ == list::before_token) {
+        // An empty value, or one ending in a comma.
+        if (field_ == Field::content_length) return Verdict::bad_request;
+        if (field_ == Field::transfer_encoding && !(flags_ & flag::transfer_encoding)) {
+            flags_ |= flag::transfer_encoding;  // present with no coding: not chunked, refused
+        }
+        return Verdict::fine;
+    }
+    return list_token_done();
+}
+
+// ---- Framer: one handler per state ------------------------------------------------------------
+
+// RFC 9112 §2.2: empty lines before a request line are ignored.
+Verdict Framer::on_request_start(Cursor& p) noexcept {
+    if (*p == '\r') {
+        ++p;
+        state_ = State::request_start_lf;
+        return Verdict::fine;
+    }
+    if (!is(tchar, *p)) return Verdict::bad_request;
+    start_request();
+    method_ = *p == 'H' ? method::head : *p == 'C' ? method::connect
+            : *p == 'O' ? method::options : method::other;  // methods are case-sensitive
+    state_ = State::method;
+    return Verdict::fine;
+}
+
+Verdict Framer::on_method(Cursor& p, Cursor end) noexcept {
+    const Cursor start = p;
+    for (; p < end && is(tchar, *p); ++p) {
+        const std::string_view name = method_name(method_);
+        if (match_ < name.size() && char(*p) == name[match_]) {
+            ++match_;
+        } else {
+            method_ = method::other;
+        }
+    }
+    if (Verdict v = add_line_bytes(std::size_t(p - start), Verdict::uri_too_long); v != Verdict::fine) return v;
+    if (p == end) return Verdict::fine;
+    if (*p != ' ') return Verdict::bad_request;  // one SP, no other whitespace (RFC 9112 §3)
+    if (match_ != method_name(method_).size()) method_ = method::other;
+    ++p;
+    state_ = State::target_first;
+    return add_line_bytes(1, Verdict::uri_too_long);
+}
+
+// RFC 9112 §3.2: origin-form, absolute-form, authority-form (CONNECT only), asterisk-form
+// (OPTIONS only).
+Verdict Framer::on_target_first(unsigned char c) noexcept {
+    const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+    if (method_ == method::connect) {
+        if (c == '/' || !is(target_char, c)) return Verdict::bad_request;
+        state_ = State::target;
+    } else if (c == '/') {
+        state_ = State::target;
+    } else if (c == '*') {
+        if (method_ != method::options) return Verdict::bad_request;
+        state_ = State::target_star;
+    } else if (alpha) {
+        state_ = State::target_scheme;
+    } else {
+        return Verdict::bad_request;
+    }
+    return add_line_bytes(1, Verdict::uri_too_long);
+}
+
+Verdict Framer::on_target(Cursor& p, Cursor end) noexcept {
+    const Cursor start = p;
+    if (state_ == State::target_scheme) {
+        while (p < end && is(scheme_char, *p)) ++p;
+        if (p < end) {
+            if (*p != ':') return Verdict::bad_request;
+            ++p;
+            state_ = State::target;
+        }
+    }
+    if (state_ == State::target) {
+        while (p < end && is(target_char, *p)) ++p;
+    }
+    if (Verdict v = add_line_bytes(std::size_t(p - start), Verdict::uri_too_long); v != Verdict::fine) return v;
+    if (p == end) return Verdict::fine;
+    if (*p != ' ') return Verdict::bad_request;
+    ++p;
+    state_ = State::version;
+    match_ = 0;
+    return add_line_bytes(1, Verdict::uri_too_long);
+}
+
+// "HTTP/" DIGIT "." DIGIT CR. RFC 9110 §2.5: a higher minor version of 1 is read as 1.1;
+// another major version is one we do not implement: 505.
+Verdict Framer::on_version(unsigned char c) noexcept {
+    constexpr std::string_view prefix = "HTTP/";
+    const bool digit = c >= '0' && c <= '9';
+    if (match_ < prefix.size()) {
+        if (char(c) != prefix[match_]) return Verdict::bad_request;
+    } else if (match_ == 5 || match_ == 7) {
+        if (!digit) return Verdict::bad_request;
+        (match_ == 5 ? pending_ : version_) = std::uint8_t(c - '0');
+    } else if (match_ == 6) {
+        if (c != '.') return Verdict::bad_request;
+    } else {
+        if (c != '\r') return Verdict::bad_request;
+        if (pending_ != 1) return Verdict::version_not_supported;
+        version_ = version_ == 0 ? 0 : 1;
+        pending_ = 0;
+        state_ = State::request_line_lf;
+    }
+    ++match_;
+    return add_line_bytes(1, Verdict::uri_too_long);
+}
+
+// Every line ends in CRLF: a bare LF is refused, so no peer reading it otherwise can be led
+// to see another request (RFC 9112 §2.2 lets us choose; we choose strict).
+Verdict Framer::on_lf(unsigned char c, Owed& owed) noexcept {
+    if (c != '\n') return Verdict::bad_request;
+    switch (state_) {
+        case State::request_start_lf: state_ = State::request_start; return Verdict::fine;
+        case State::request_line_lf:
+            state_ = State::field_start;
+            return add_header_bytes(line_bytes_ + 1);  // its CR was counted as a line byte
+        case State::field_lf: state_ = State::field_start; return add_header_bytes(1);
+        case State::section_lf:
+            if (Verdict v = add_header_bytes(1); v != Verdict::fine) return v;
+            return end_of_headers(owed);
+        case State::chunk_size_lf:
+            if (number_ == 0) {  // the last chunk: a trailer section follows (RFC 9112 §7.1.2)
+                flags_ |= flag::trailers;
+                header_bytes_ = 0;
+                header_count_ = 0;
+                state_ = State::field_start;
+                return Verdict::fine;
+            }
+            if (number_ > limits_->body_bytes_max - body_bytes_) return Verdict::content_too_large;
+            body_bytes_ += number_;
+            state_ = State::chunk_data;
+            return Verdict::fine;
+        case State::chunk_data_lf:
+            state_ = State::chunk_size;
+            number_ = 0;
+            match_ = 0;
+            line_bytes_ = 0;
+            return Verdict::fine;
+        default: break;
+    }
+    UO_ASSERT(false);  // feed() calls this for the *_lf states only
+    return Verdict::bad_request;
+}
+
+Verdict Framer::on_field_start(unsigned char c) noexcept {
+    if (Verdict v = add_header_bytes(1); v != Verdict::fine) return v;
+    if (c == '\r') {
+        state_ = State::section_lf;
+        return Verdict::fine;
+    }
+    // RFC 9112 §5.2: obs-fold (and whitespace before the first field) is refused.
+    if (!is(tchar, c)) return Verdict::bad_request;
+    if (++header_count_ > limits_->header_count_max) return Verdict::header_too_large;
+    const unsigned char l = lower(c);
+    field_ = Field::other;
+    if (!(flags_ & flag::trailers)) {  // trailers never decide framing (RFC 9112 §7.1.2)
+        field_ = l == 'h' ? Field::host : l == 'c' ? Field::content_length
+               : l == 't' ? Field::transfer_encoding : l == 'e' ? Field::expect : Field::other;
+    }
+    match_ = 1;
+    state_ = State::field_name;
+    return Verdict::fine;
+}
+
+Verdict Framer::on_field_name(Cursor& p, Cursor end) noexcept {
+    const Cursor start = p;
+    for (; p < end && is(tchar, *p); ++p) {
+        if (field_ == Field::other) continue;
+        const unsigned char c = lower(*p);
+        const std::string_view name = field_name(field_);
+        if (match_ < name.size() && char(c) == name[match_]) {
+            ++match_;
+        } else if (field_ == Field::content_length && match_ == 3 && c == 'n') {
+            field_ = Field::connection;  // "con" is where the two part
+            ++match_;
+        } else {
+            field_ = Field::other;
+        }
+    }
+    if (Verdict v = add_header_bytes(std::size_t(p - start)); v != Verdict::fine) return v;
+    if (p == end) return Verdict::fine;
+    if (*p != ':') return Verdict::bad_request;  // RFC 9112 §5.1: no whitespace before the colon
+    ++p;
+    state_ = State::field_ows;
+    if (Verdict v = add_header_bytes(1); v != Verdict::fine) return v;
+    return field_name_done();
+}
+
+Verdict Framer::on_field_value(Cursor& p, Cursor end) noexcept {
+    const Cursor start = p;
+    if (state_ == State::field_ows) {
+        while (p < end && is_ows(*p)) ++p;
+        if (p < end) state_ = State::field_value;
+    }
+    if (state_ == State::field_value) {
+        if (field_ == Field::other) {
+            while (p < end && is(field_char, *p)) ++p;
+        } else {
+            for (; p < end && is(field_char, *p); ++p) {
+                if (Verdict v = field_value_byte(*p); v != Verdict::fine) return v;
+            }
+        }
+    }
+    if (Verdict v = add_header_bytes(std::size_t(p - start)); v != Verdict::fine) return v;
+    if (p == end) return Verdict::fine;
+    // RFC 9110 §5.5: CR, LF and NUL (and other controls) in a value are refused.
+    if (*p != '\r') return Verdict::bad_request;
+    ++p;
+    state_ = State::field_lf;
+    if (Verdict v = add_header_bytes(1); v != Verdict::fine) return v;
+    return field_value_done();
+}
+
+Verdict Framer::on_body(Cursor& p, Cursor end, Owed& owed) noexcept {
+    const std::uint64_t available = std::uint64_t(end - p);
+    const std::uint64_t skipped = available < number_ ? available : number_;
+    p += skipped;
+    number_ -= skipped;
+    if (number_ > 0) return Verdict::fine;
+    if (state_ == State::body_length) return end_of_message(owed);
+    state_ = State::chunk_data_cr;
+    return Verdict::fine;
+}
+
+// RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF; extensions are read past, never kept.
+Verdict Framer::on_chunk_size(Cursor& p, Cursor end) noexcept {
+    const Cursor start = p;
+    if (state_ == State::chunk_size) {
+        for (; p < end && is(hex_char, *p); ++p) {
+            if (number_ > (std::numeric_limits<std::uint64_t>::max() >> 4)) return Verdict::bad_request;
+            number_ = (number_ << 4) | std::uint64_t(hex_value(*p));
+            ++match_;
+        }
+        if (p < end) {
+            if (match_ == 0) return Verdict::bad_request;
+            state_ = State::chunk_ext;
+            pending_ = 0;  // 1 once the ';' of an extension was seen
+        }
+    }
+    if (state_ == State::chunk_ext) {
+        for (; p < end && is(field_char, *p); ++p) {
+            if (pending_ == 0 && !is_ows(*p)) {
+                if (*p != ';') return Verdict::bad_request;
+                pending_ = 1;
+            }
+        }
+    }
+    if (Verdict v = add_line_bytes(std::size_t(p - start), Verdict::bad_request); v != Verdict::fine) return v;
+    if (p == end) return Verdict::fine;
+    if (*p != '\r') return Verdict::bad_request;
+    ++p;
+    pending_ = 0;
+    state_ = State::chunk_size_lf;
+    return Verdict::fine;
+}
+
+// ---- Framer: the state machine ----------------------------------------------------------------
+
+Verdict Framer::feed(std::string_view bytes, Owed& owed) noexcept {
+    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+    const auto* const end = p + bytes.size();
+    while (p < end) {
+        Verdict verdict = Verdict::fine;
+        switch (state_) {
+            case State::request_start: verdict = on_request_start(p); break;
+            case State::request_start_lf:
+            case State::request_line_lf:
+            case State::field_lf:
+            case State::section_lf:
+            case State::chunk_size_lf:
+            case State::chunk_data_lf: verdict = on_lf(*p++, owed); break;
+            case State::method: verdict = on_method(p, end); break;
+            case State::target_first: verdict = on_target_first(*p++); break;
+            case State::target_scheme:
+            case State::target:
+            case State::target_star: verdict = on_target(p, end); break;
+            case State::version: verdict = on_version(*p++); break;
+            case State::field_start: verdict = on_field_start(*p++); break;
+            case State::field_name: verdict = on_field_name(p, end); break;
+            case State::field_ows:
+            case State::field_value: verdict = on_field_value(p, end); break;
+            case State::body_length:
+            case State::chunk_data: verdict = on_body(p, end, owed); break;
+            case State::chunk_size:
+            case State::chunk_ext: verdict = on_chunk_size(p, end); break;
+            case State::chunk_data_cr:
+                if (*p++ != '\r') verdict = Verdict::bad_request;
+                state_ = State::chunk_data_lf;
+                break;
+            case State::ended: return Verdict::fine;
+        }
+        if (verdict != Verdict::fine) {
+            // end_of_* already queued the answer when the queue overflowed.
+            return verdict == Verdict::owed_full ? verdict : fail(verdict, owed);
+        }
+    }
+    return Verdict::fine;
+}
+
+}  // namespace uring_okay
