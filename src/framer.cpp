@@ -17,6 +17,7 @@ enum class Framer::State : std::uint8_t {
     method,
     target_first,
     target_scheme,     // absolute-form: scheme up to ':'
+    target_authority,  // CONNECT's host:port
     target,
     target_star,       // `*` seen: SP must follow
     version,           // "HTTP/" DIGIT "." DIGIT, position in match_
@@ -165,8 +166,6 @@ constexpr Kind error_kind(Verdict verdict) {
         default: return Kind::error_400;
     }
 }
-
-constexpr std::uint64_t max_before_digit = (std::numeric_limits<std::uint64_t>::max() - 9) / 10;
 
 }  // namespace
 
@@ -365,8 +364,12 @@ Verdict Framer::field_value_byte(unsigned char c) noexcept {
         if (field_ == Field::expect) match_ = token::continue_100 << 8;
     }
     if (field_ == Field::content_length) {
-        if (c < '0' || c > '9' || body_bytes_ > max_before_digit) return Verdict::bad_request;
-        body_bytes_ = body_bytes_ * 10 + (c - '0');
+        const unsigned digit = c - '0';
+        if (c < '0' || c > '9') return Verdict::bad_request;
+        if (body_bytes_ > (std::numeric_limits<std::uint64_t>::max() - digit) / 10) {
+            return Verdict::bad_request;  // past 2^64 - 1: no number we could skip
+        }
+        body_bytes_ = body_bytes_ * 10 + digit;
         return Verdict::fine;
     }
     const std::uint8_t t = std::uint8_t(match_ >> 8);
@@ -431,8 +434,9 @@ Verdict Framer::on_method(Cursor& p, Cursor end) noexcept {
 Verdict Framer::on_target_first(unsigned char c) noexcept {
     const bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
     if (method_ == method::connect) {
-        if (c == '/' || !is(target_char, c)) return Verdict::bad_request;
-        state_ = State::target;
+        if (!is(host_char, c) || c == ':') return Verdict::bad_request;
+        state_ = State::target_authority;
+        pending_ = 0;  // 1 once the ':' before the port was seen
     } else if (c == '/') {
         state_ = State::target;
     } else if (c == '*') {
@@ -458,6 +462,10 @@ Verdict Framer::on_target(Cursor& p, Cursor end) noexcept {
     }
     if (state_ == State::target) {
         while (p < end && is(target_char, *p)) ++p;
+    }
+    if (state_ == State::target_authority) {
+        for (; p < end && is(host_char, *p); ++p) pending_ |= *p == ':';
+        if (p < end && *p == ' ' && !pending_) return Verdict::bad_request;  // no port
     }
     if (Verdict v = add_line_bytes(std::size_t(p - start), Verdict::uri_too_long); v != Verdict::fine) return v;
     if (p == end) return Verdict::fine;
@@ -658,6 +666,7 @@ Verdict Framer::feed(std::string_view bytes, Owed& owed) noexcept {
             case State::method: verdict = on_method(p, end); break;
             case State::target_first: verdict = on_target_first(*p++); break;
             case State::target_scheme:
+            case State::target_authority:
             case State::target:
             case State::target_star: verdict = on_target(p, end); break;
             case State::version: verdict = on_version(*p++); break;

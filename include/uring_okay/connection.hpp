@@ -1,0 +1,74 @@
+// One client, whichever engine drives it: its framer, what it is owed, the send in progress,
+// its deadline and why it ends. No syscalls: the engines do the I/O and ask it what comes next.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "uring_okay/counters.hpp"
+#include "uring_okay/framer.hpp"
+#include "uring_okay/response.hpp"
+
+namespace uring_okay {
+
+// Bytes to hand to send(): the rest of the batch in progress.
+struct Outgoing {
+    const char* data;
+    std::uint32_t bytes;
+};
+
+class Connection {
+public:
+    explicit Connection(const Limits& limits) noexcept : limits_(&limits), framer_(limits) {}
+
+    void open(int fd, std::uint64_t now_ms) noexcept;
+
+    // Bytes from the client; the buffer may be reused as soon as this returns.
+    void on_bytes(std::string_view bytes, std::uint64_t now_ms, Counters& counters) noexcept;
+    void on_peer_closed() noexcept { peer_closed_ = true; }
+
+    // What to send now, if anything: the rest of a short send, or the next batch of the oldest
+    // kind owed. Nothing while a send is in flight or nothing is owed.
+    [[nodiscard]] std::optional<Outgoing> next_send(Responses& responses) noexcept;
+    // The bytes of the send in flight not yet taken (epoll retries them after EAGAIN).
+    [[nodiscard]] Outgoing in_flight_rest() const noexcept {
+        return Outgoing{batch_.data + sent_bytes_, batch_.bytes - sent_bytes_};
+    }
+    // The kernel took `bytes` (> 0) of the send in flight.
+    void on_sent(std::uint32_t bytes, std::uint64_t now_ms, Responses& responses,
+                 Counters& counters) noexcept;
+    // The send in flight failed or was cancelled: its bytes are let go.
+    void on_send_failed(Responses& responses) noexcept;
+
+    // Every answer owed has left and the connection must end (close asked, an error answered,
+    // or the client closed its side).
+    [[nodiscard]] bool answered_all_and_ending() const noexcept;
+    // Reading may go on: owed is below owed_max (a client that never reads is not read).
+    [[nodiscard]] bool wants_bytes() const noexcept { return owed_.total() < limits_->owed_max; }
+    // Between requests with nothing owed: a drain may close it now.
+    [[nodiscard]] bool idle() const noexcept;
+    [[nodiscard]] bool sending() const noexcept { return batch_.count != 0; }  // a batch begun
+    [[nodiscard]] bool in_flight() const noexcept { return in_flight_; }
+    [[nodiscard]] bool closing_asked() const noexcept { return framer_.ended() || peer_closed_; }
+    [[nodiscard]] std::uint64_t owed_total() const noexcept { return owed_.total(); }
+
+    enum class Timeout : std::uint8_t { none, header, idle };
+    // Whether a deadline passed: a request started and incomplete too long, or no progress.
+    [[nodiscard]] Timeout timed_out(std::uint64_t now_ms) const noexcept;
+
+    int fd = -1;
+
+private:
+    const Limits* limits_;
+    Framer framer_;
+    Owed owed_;
+    Responses::Batch batch_{};          // the batch in flight; count 0: none
+    std::uint32_t sent_bytes_ = 0;      // of batch_
+    std::uint64_t request_started_ms_ = 0;  // first byte of the request in progress
+    std::uint64_t progress_ms_ = 0;     // last byte in or out
+    bool in_flight_ = false;
+    bool peer_closed_ = false;
+};
+
+}  // namespace uring_okay

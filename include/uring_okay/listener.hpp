@@ -1,0 +1,22 @@
+// The SO_REUSEPORT listening socket each thread gets, and readable reasons when it fails.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "uring_okay/config.hpp"
+
+namespace uring_okay {
+
+inline constexpr int listen_backlog = 4096;
+
+// A bound, listening socket for `address` on `port`; -errno on failure, with `why` set to
+// "bind 0.0.0.0:80: EACCES (ports below 1024 need root or CAP_NET_BIND_SERVICE)".
+[[nodiscard]] int open_listener(const ListenAddress& address, std::uint16_t port, char* why,
+                                std::size_t why_size) noexcept;
+// The port a listener was given (for port 0).
+[[nodiscard]] std::uint16_t bound_port(int fd) noexcept;
+// "EACCES"-style name of an errno value.
+[[nodiscard]] const char* errno_name(int error) noexcept;
+
+}  // namespace uring_okay

@@ -1,0 +1,94 @@
+// The fixed connection table both engines use: allocated once at start-up, a free list, and a
+// generation per slot so a completion for a connection that closed never finds its successor.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+
+#include "uring_okay/assert.hpp"
+#include "uring_okay/connection.hpp"
+
+namespace uring_okay {
+
+struct Slot {
+    Connection connection;
+    std::uint32_t generation = 0;  // bumped at each release; 24 bits travel in user_data
+    std::uint32_t next_free = 0;
+    std::uint64_t linger_started_ms = 0;  // our side shut: the FIN is awaited until + linger_ms
+    std::uint8_t engine_state = 0;  // the engine's own bits (what it has in flight)
+    bool used = false;
+};
+
+class Slots {
+public:
+    Slots() = default;
+    Slots(const Slots&) = delete;
+    Slots& operator=(const Slots&) = delete;
+    ~Slots() { std::free(slots_); }
+
+    // All the memory the table will ever use, taken now. False when it cannot be had.
+    [[nodiscard]] bool allocate(const Limits& limits) noexcept {
+        capacity_ = limits.connections_max;
+        slots_ = static_cast<Slot*>(std::calloc(capacity_, sizeof(Slot)));
+        if (slots_ == nullptr) return false;
+        for (std::uint32_t i = 0; i < capacity_; ++i) {
+            new (&slots_[i]) Slot{Connection{limits}};
+            slots_[i].next_free = i + 1;
+        }
+        first_free_ = 0;
+        return true;
+    }
+
+    // A free slot for a new connection, or null when the table is full.
+    [[nodiscard]] Slot* acquire() noexcept {
+        if (first_free_ == capacity_) return nullptr;
+        Slot* slot = &slots_[first_free_];
+        first_free_ = slot->next_free;
+        slot->used = true;
+        slot->engine_state = 0;
+        ++used_;
+        if (index(*slot) >= high_water_) high_water_ = index(*slot) + 1;
+        return slot;
+    }
+
+    void release(Slot& slot) noexcept {
+        UO_ASSERT(slot.used);
+        slot.used = false;
+        slot.generation = (slot.generation + 1) & generation_mask;
+        slot.next_free = first_free_;
+        first_free_ = index(slot);
+        --used_;
+    }
+
+    // The slot a completion names, or null when that connection is gone.
+    [[nodiscard]] Slot* find(std::uint32_t index, std::uint32_t generation) noexcept {
+        if (index >= capacity_) return nullptr;
+        Slot& slot = slots_[index];
+        return slot.used && slot.generation == generation ? &slot : nullptr;
+    }
+
+    [[nodiscard]] std::uint32_t index(const Slot& slot) const noexcept {
+        return std::uint32_t(&slot - slots_);
+    }
+    [[nodiscard]] std::uint32_t used() const noexcept { return used_; }
+
+    // Every open connection; bounded by the highest slot ever used.
+    template <typename Visit>
+    void for_each_used(Visit&& visit) noexcept {
+        for (std::uint32_t i = 0; i < high_water_; ++i) {
+            if (slots_[i].used) visit(slots_[i]);
+        }
+    }
+
+    static constexpr std::uint32_t generation_mask = (1u << 24) - 1;
+
+private:
+    Slot* slots_ = nullptr;
+    std::uint32_t capacity_ = 0;
+    std::uint32_t first_free_ = 0;
+    std::uint32_t used_ = 0;
+    std::uint32_t high_water_ = 0;
+};
+
+}  // namespace uring_okay

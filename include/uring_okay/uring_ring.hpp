@@ -1,0 +1,45 @@
+// Setting up an io_uring the newest way the kernel allows, each step with its fallback, and the
+// provided-buffer ring registered by hand (Debian's liburing 2.3 has no io_uring_setup_buf_ring).
+#pragma once
+
+#include <liburing.h>
+
+#include <cstdint>
+#include <string_view>
+
+namespace uring_okay {
+
+// io_uring_queue_init with DEFER_TASKRUN|SINGLE_ISSUER (6.1), else COOP_TASKRUN (5.19), else
+// plain; a CQ four times the SQ. `features_off` gains the bits of what was refused.
+// Returns 0 or -errno of the plainest attempt.
+[[nodiscard]] int setup_ring(io_uring& ring, std::uint32_t sq_entries,
+                             std::uint32_t& features_off) noexcept;
+
+// Buffers the kernel picks from for multishot recv (5.19): one mapping for the ring of
+// descriptors, one for the bytes. A buffer goes back the moment its bytes were read.
+class BufferRing {
+public:
+    BufferRing() = default;
+    BufferRing(const BufferRing&) = delete;
+    BufferRing& operator=(const BufferRing&) = delete;
+    ~BufferRing();
+
+    [[nodiscard]] int setup(io_uring& ring, std::uint32_t count, std::uint32_t bytes_each,
+                            std::uint16_t group) noexcept;  // 0 or -errno
+    [[nodiscard]] std::string_view bytes(std::uint16_t id, std::uint32_t length) const noexcept {
+        return {buffers_ + std::size_t(id) * bytes_each_, length};
+    }
+    void recycle(std::uint16_t id) noexcept;
+    [[nodiscard]] std::uint16_t group() const noexcept { return group_; }
+    [[nodiscard]] std::uint32_t bytes_each() const noexcept { return bytes_each_; }
+
+private:
+    io_uring_buf_ring* ring_ = nullptr;
+    char* buffers_ = nullptr;
+    std::size_t ring_bytes_ = 0;
+    std::uint32_t count_ = 0;
+    std::uint32_t bytes_each_ = 0;
+    std::uint16_t group_ = 0;
+};
+
+}  // namespace uring_okay

@@ -1,0 +1,246 @@
+// Wiring only: flags, listeners, one pinned engine thread per CPU, signals, the start-up line,
+// exit codes (0 after a drain, 1 when nothing can run, 2 for a bad flag).
+#include <arpa/inet.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/eventfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "uring_okay/config.hpp"
+#include "uring_okay/engine.hpp"
+#include "uring_okay/listener.hpp"
+
+#ifndef UO_VERSION
+#define UO_VERSION "dev"
+#endif
+
+extern char** environ;
+
+namespace uring_okay {
+namespace {
+
+struct Thread {
+    EngineSetup setup;
+    pthread_t handle{};
+    int done_fd = -1;              // main's eventfd: one count per finished thread
+    bool uring = false;
+    std::uint32_t features_off = 0;
+};
+
+[[noreturn]] void die(int code, const char* message) {
+    std::fprintf(stderr, "uring-okay: %s\n", message);
+    std::exit(code);
+}
+
+void* run_thread(void* argument) {
+    Thread& thread = *static_cast<Thread*>(argument);
+    int result = -ENOSYS;
+    if (thread.uring) {
+        result = run_uring_engine(thread.setup, thread.features_off);
+        if (result < 0) {
+            std::fprintf(stderr, "uring-okay: thread %u: io_uring set-up: %s; using epoll\n",
+                         thread.setup.thread_index, errno_name(-result));
+        }
+    }
+    if (result < 0) result = run_epoll_engine(thread.setup);
+    if (result < 0) {
+        std::fprintf(stderr, "uring-okay: thread %u: epoll set-up: %s\n",
+                     thread.setup.thread_index, errno_name(-result));
+    }
+    const std::uint64_t one = 1;
+    (void)!write(thread.done_fd, &one, sizeof one);
+    return nullptr;
+}
+
+// The CPUs threads are pinned to, in order: --cpus, else the process's affinity mask.
+std::uint32_t choose_cpus(const Config& config, std::uint16_t* cpus) {
+    if (config.cpu_count > 0) {
+        std::memcpy(cpus, config.cpus, config.cpu_count * sizeof *cpus);
+        return config.cpu_count;
+    }
+    cpu_set_t mask;
+    CPU_ZERO(&mask);
+    if (sched_getaffinity(0, sizeof mask, &mask) != 0) return 0;
+    std::uint32_t count = 0;
+    for (int cpu = 0; cpu < CPU_SETSIZE && count < cpus_max; ++cpu) {
+        if (CPU_ISSET(cpu, &mask)) cpus[count++] = std::uint16_t(cpu);
+    }
+    return count;
+}
+
+// Every thread gets its own SO_REUSEPORT socket per address; port 0 is chosen by the first.
+void open_listeners(Config& config, Thread* threads, std::uint32_t thread_count) {
+    char why[256];
+    for (std::uint32_t a = 0; a < config.listen_count; ++a) {
+        ListenAddress& address = config.listen[a];
+        for (std::uint32_t t = 0; t < thread_count; ++t) {
+            const int fd = open_listener(address, address.port, why, sizeof why);
+            if (fd < 0) die(1, why);
+            if (address.port == 0) address.port = bound_port(fd);
+            threads[t].setup.listen_fds[a] = fd;
+            threads[t].setup.listen_count = std::uint8_t(a + 1);
+        }
+    }
+}
+
+void announce(const Config& config, std::uint32_t thread_count, const std::uint16_t* cpus,
+              std::uint32_t cpu_count, const char* engine) {
+    char addresses[512] = "";
+    for (std::uint32_t a = 0; a < config.listen_count; ++a) {
+        const ListenAddress& address = config.listen[a];
+        char host[INET6_ADDRSTRLEN] = "";
+        inet_ntop(address.family, address.address, host, sizeof host);
+        const bool v6 = address.family == AF_INET6;
+        const std::size_t used = std::strlen(addresses);
+        std::snprintf(addresses + used, sizeof addresses - used, "%s%s%s%s:%u", a ? ", " : "",
+                      v6 ? "[" : "", host, v6 ? "]" : "", address.port);
+    }
+    char cpu_list[256] = "";
+    for (std::uint32_t i = 0; i < thread_count && i < cpu_count; ++i) {
+        std::snprintf(cpu_list + std::strlen(cpu_list), sizeof cpu_list - std::strlen(cpu_list),
+                      "%s%u", i ? "," : "", cpus[i]);
+    }
+    std::fprintf(stderr, "uring-okay %s: listening on %s, %u thread%s on CPU %s, engine %s\n",
+                 UO_VERSION, addresses, thread_count, thread_count == 1 ? "" : "s", cpu_list,
+                 engine);
+}
+
+// Signals arrive on a signalfd. Blocked and handled, they reach us even as PID 1 (where
+// the kernel drops signals with the default action).
+int block_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    signal(SIGPIPE, SIG_IGN);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    return signalfd(-1, &set, SFD_CLOEXEC);
+}
+
+// Wait for a signal, ask every thread to drain, wait for them; a second signal ends at once.
+void wait_and_drain(int signal_fd, int done_fd, Thread* threads, std::uint32_t count) {
+    std::uint32_t done = 0;
+    int signals = 0;
+    while (done < count) {
+        pollfd fds[2] = {{signal_fd, POLLIN, 0}, {done_fd, POLLIN, 0}};
+        if (poll(fds, 2, -1) < 0) continue;
+        if (fds[0].revents & POLLIN) {
+            signalfd_siginfo info{};
+            if (read(signal_fd, &info, sizeof info) != sizeof info) continue;
+            if (++signals > 1) die(1, "second signal: exiting without draining");
+            const std::uint64_t one = 1;
+            for (std::uint32_t i = 0; i < count; ++i) {
+                (void)!write(threads[i].setup.wake_fd, &one, sizeof one);
+            }
+        }
+        if (fds[1].revents & POLLIN) {
+            std::uint64_t finished = 0;
+            if (read(done_fd, &finished, sizeof finished) == sizeof finished) done += finished;
+        }
+    }
+}
+
+void summarize(const Config& config, const Thread* threads, std::uint32_t count) {
+    if (config.quiet) return;
+    std::uint64_t requests = 0;
+    std::uint64_t cpu_ns = 0;
+    std::uint64_t busiest_ns = 0;
+    for (std::uint32_t i = 0; i < count; ++i) {
+        requests += threads[i].setup.counters->requests.get();
+        cpu_ns += threads[i].setup.counters->cpu_ns;
+        if (threads[i].setup.counters->cpu_ns > busiest_ns) busiest_ns = threads[i].setup.counters->cpu_ns;
+    }
+    std::fprintf(stderr,
+                 "uring-okay: drained: %llu requests, %.2f CPU-us per request, busiest thread "
+                 "%.1f ms CPU\n",
+                 static_cast<unsigned long long>(requests),
+                 requests ? double(cpu_ns) / 1000.0 / double(requests) : 0.0,
+                 double(busiest_ns) / 1e6);
+}
+
+int serve(Config& config) {
+    static std::uint16_t cpus[cpus_max];
+    const std::uint32_t cpu_count = choose_cpus(config, cpus);
+    if (cpu_count == 0) die(1, "sched_getaffinity: no CPU to run on");
+    const std::uint32_t thread_count = config.threads ? config.threads : cpu_count;
+
+    UringProbe probe;
+    if (config.engine != EngineChoice::epoll) {
+        probe = probe_uring(config.disabled_features);
+        if (!probe.usable && config.engine == EngineChoice::uring) die(1, probe.why);
+    }
+    char engine[320];
+    if (probe.usable) {
+        char features[200];
+        describe_uring_features(probe.features_off, features, sizeof features);
+        std::snprintf(engine, sizeof engine, "io_uring (%s)", features);
+    } else if (config.engine == EngineChoice::epoll) {
+        std::snprintf(engine, sizeof engine, "epoll (--engine epoll)");
+    } else {
+        std::snprintf(engine, sizeof engine, "epoll (%s)", probe.why);
+    }
+
+    const int signal_fd = block_signals();
+    const int done_fd = eventfd(0, EFD_CLOEXEC);
+    auto* threads = static_cast<Thread*>(std::calloc(thread_count, sizeof(Thread)));
+    auto* counters = static_cast<Counters*>(std::aligned_alloc(64, thread_count * sizeof(Counters)));
+    if (signal_fd < 0 || done_fd < 0 || threads == nullptr || counters == nullptr) {
+        die(1, "start-up: out of memory or file descriptors");
+    }
+    for (std::uint32_t i = 0; i < thread_count; ++i) {
+        new (&threads[i]) Thread{};
+        new (&counters[i]) Counters{};
+        threads[i].setup.config = &config;
+        threads[i].setup.thread_index = i;
+        threads[i].setup.counters = &counters[i];
+        threads[i].setup.wake_fd = eventfd(0, EFD_CLOEXEC);
+        threads[i].done_fd = done_fd;
+        threads[i].uring = probe.usable;
+        threads[i].features_off = probe.features_off;
+        if (threads[i].setup.wake_fd < 0) die(1, "eventfd: out of file descriptors");
+    }
+    open_listeners(config, threads, thread_count);
+    if (!config.quiet) announce(config, thread_count, cpus, cpu_count, engine);
+
+    for (std::uint32_t i = 0; i < thread_count; ++i) {
+        pthread_attr_t attributes;
+        pthread_attr_init(&attributes);
+        cpu_set_t one_cpu;
+        CPU_ZERO(&one_cpu);
+        CPU_SET(cpus[i % cpu_count], &one_cpu);
+        pthread_attr_setaffinity_np(&attributes, sizeof one_cpu, &one_cpu);
+        const int error = pthread_create(&threads[i].handle, &attributes, run_thread, &threads[i]);
+        pthread_attr_destroy(&attributes);
+        if (error != 0) die(1, "pthread_create: cannot start an engine thread");
+    }
+    wait_and_drain(signal_fd, done_fd, threads, thread_count);
+    for (std::uint32_t i = 0; i < thread_count; ++i) pthread_join(threads[i].handle, nullptr);
+    summarize(config, threads, thread_count);
+    std::free(counters);
+    std::free(threads);
+    return 0;
+}
+
+}  // namespace
+}  // namespace uring_okay
+
+int main(int argc, char** argv) {
+    using namespace uring_okay;
+    static Config config;
+    const ParseResult parsed = parse_config(argc, argv, environ, config);
+    switch (parsed.outcome) {
+        case ParseOutcome::help: write_help(STDOUT_FILENO); return 0;
+        case ParseOutcome::version: std::printf("uring-okay %s\n", UO_VERSION); return 0;
+        case ParseOutcome::usage_error: die(2, parsed.message);
+        case ParseOutcome::run: break;
+    }
+    return serve(config);
+}

@@ -1,0 +1,398 @@
+// Every byte uring-okay sends: each Kind's answer formatted once into one arena, repeated into
+// batches, kept twice (two generations) so the Date can change under a send that still points at
+// the old bytes. Knows nothing of sockets or parsing; the only allocation is in build().
+#include "uring_okay/response.hpp"
+
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "uring_okay/assert.hpp"
+
+namespace uring_okay {
+namespace {
+
+// A 64 MiB body (the largest we take) and a header section of 4 KiB: past it, build() refuses.
+constexpr std::uint64_t copy_bytes_ceiling = (64ull << 20) + 4096;
+
+// IMF-fixdate has four year digits: clocks outside years 0000..9999 format as the nearest edge.
+constexpr std::int64_t seconds_min = -62'167'219'200;  // 0000-01-01T00:00:00Z
+constexpr std::int64_t seconds_max = 253'402'300'799;  // 9999-12-31T23:59:59Z
+
+struct Reason {
+    std::uint16_t status;
+    std::string_view phrase;
+};
+
+// RFC 9110 §15, plus 429 and 431 from RFC 6585. 306 is "(Unused)": it gets no phrase.
+constexpr Reason reasons[] = {
+    {100, "Continue"},
+    {101, "Switching Protocols"},
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {203, "Non-Authoritative Information"},
+    {204, "No Content"},
+    {205, "Reset Content"},
+    {206, "Partial Content"},
+    {300, "Multiple Choices"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {303, "See Other"},
+    {304, "Not Modified"},
+    {305, "Use Proxy"},
+    {307, "Temporary Redirect"},
+    {308, "Permanent Redirect"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {402, "Payment Required"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {406, "Not Acceptable"},
+    {407, "Proxy Authentication Required"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {410, "Gone"},
+    {411, "Length Required"},
+    {412, "Precondition Failed"},
+    {413, "Content Too Large"},
+    {414, "URI Too Long"},
+    {415, "Unsupported Media Type"},
+    {416, "Range Not Satisfiable"},
+    {417, "Expectation Failed"},
+    {418, "I'm a teapot"},  // RFC 9110 §15.5.19 keeps it "(Unused)" because RFC 2324 holds it
+    {421, "Misdirected Request"},
+    {422, "Unprocessable Content"},
+    {426, "Upgrade Required"},
+    {429, "Too Many Requests"},
+    {431, "Request Header Fields Too Large"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+    {505, "HTTP Version Not Supported"},
+};
+
+constexpr std::string_view weekdays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+constexpr std::string_view months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+
+struct Civil {
+    std::int64_t year;
+    unsigned month;  // 1..12
+    unsigned day;    // 1..31
+};
+
+// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
+Civil civil_from_days(std::int64_t days) {
+    days += 719'468;  // from 0000-03-01, so the leap day ends each 400-year era's years
+    const std::int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
+    const auto day_of_era = std::uint64_t(days - era * 146'097);  // 0..146096
+    const std::uint64_t year_of_era =
+        (day_of_era - day_of_era / 1'460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
+    const std::uint64_t day_of_year =
+        day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    const std::uint64_t month_from_march = (5 * day_of_year + 2) / 153;  // 0: March
+    const auto day = unsigned(day_of_year - (153 * month_from_march + 2) / 5 + 1);
+    const auto month =
+        unsigned(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
+    const std::int64_t year = std::int64_t(year_of_era) + era * 400 + (month <= 2 ? 1 : 0);
+    return {year, month, day};
+}
+
+// `width` decimal digits of `value`, zero-padded on the left.
+void put_digits(char* out, std::uint64_t value, int width) {
+    for (int index = width - 1; index >= 0; --index) {
+        out[index] = char('0' + value % 10);
+        value /= 10;
+    }
+}
+
+// Appends to `out`, or only counts when `out` is null: one path decides both the size of an
+// answer and its bytes, so they cannot disagree.
+struct Writer {
+    char* out = nullptr;
+    std::uint64_t bytes = 0;
+
+    void put(std::string_view text) {
+        if (out && !text.empty()) std::memcpy(out + bytes, text.data(), text.size());
+        bytes += text.size();
+    }
+    void put_number(std::uint64_t value) {
+        char digits[20];
+        const auto result = std::to_chars(digits, digits + sizeof digits, value);
+        put({digits, std::size_t(result.ptr - digits)});
+    }
+};
+
+// One answer of one kind, resolved from the spec: what format_answer() writes, field by field.
+struct Parts {
+    std::uint16_t status = 0;
+    std::string_view server;        // empty: no Server field
+    std::string_view content_type;  // empty: no Content-Type field
+    std::string_view content;       // what Content-Length counts
+    std::span<const std::string_view> headers;
+    std::string_view connection;  // the whole field line, or empty
+    bool date = false;
+    bool content_length = false;
+    bool head = false;  // the same header, no content (RFC 9110 §9.3.2)
+    bool minimal = false;
+};
+
+struct Answer {
+    std::uint64_t bytes = 0;
+    std::uint32_t date_offset = 0;  // of the Date value within the answer; 0: no Date field
+};
+
+[[nodiscard]] bool is_head(Kind kind) {
+    return kind == Kind::head || kind == Kind::head_close || kind == Kind::head_keep_alive;
+}
+
+[[nodiscard]] std::string_view connection_field(Kind kind) {
+    if (kind == Kind::get_keep_alive || kind == Kind::head_keep_alive) {
+        return "Connection: keep-alive\r\n";
+    }
+    return closes_after(kind) ? "Connection: close\r\n" : "";
+}
+
+[[nodiscard]] std::uint16_t error_status(Kind kind) {
+    UO_ASSERT(is_error(kind));
+    switch (kind) {
+        case Kind::error_400:
+            return 400;
+        case Kind::error_413:
+            return 413;
+        case Kind::error_414:
+            return 414;
+        case Kind::error_431:
+            return 431;
+        case Kind::error_505:
+            return 505;
+        default:
+            return 503;  // unavailable_503: the drain's answer
+    }
+}
+
+// RFC 9110 §8.6: 1xx and 204 must not send Content-Length; a 304 may, but like them it never
+// carries content (§15.4.5), so it goes without one too.
+[[nodiscard]] bool sends_content_length(std::uint16_t status) {
+    return status >= 200 && status != 204 && status != 304;
+}
+
+// RFC 9110 §15.3.6: a 205 must not carry content, though it may say Content-Length: 0.
+[[nodiscard]] bool carries_content(std::uint16_t status) {
+    return sends_content_length(status) && status != 205;
+}
+
+[[nodiscard]] Parts parts_of(const ResponseSpec& spec, Kind kind) {
+    Parts parts;
+    parts.minimal = spec.minimal;
+    parts.connection = connection_field(kind);
+    parts.date = spec.date && !spec.minimal;
+    parts.server = spec.minimal ? std::string_view{} : spec.server;
+    if (is_error(kind)) {  // errors say only that they close: Content-Length: 0
+        parts.status = error_status(kind);
+        parts.content_length = true;
+        return parts;
+    }
+    parts.status = spec.status;
+    parts.content_length = sends_content_length(spec.status);
+    parts.head = is_head(kind);
+    if (carries_content(spec.status)) {
+        parts.content = spec.body;
+        if (!spec.minimal) parts.content_type = spec.content_type;
+    }
+    if (!spec.minimal) parts.headers = spec.headers;
+    return parts;
+}
+
+// Writes one answer to `out` (or only measures it when `out` is null), fields in the order
+// response.hpp promises.
+Answer format_answer(const Parts& parts, std::string_view date, char* out) {
+    Writer writer{out};
+    Answer answer;
+    writer.put("HTTP/1.1 ");
+    writer.put_number(parts.status);
+    writer.put(" ");
+    writer.put(reason_phrase(parts.status));
+    writer.put("\r\n");
+    if (!parts.server.empty()) {
+        writer.put("Server: ");
+        writer.put(parts.server);
+        writer.put("\r\n");
+    }
+    if (parts.date) {
+        writer.put("Date: ");
+        answer.date_offset = std::uint32_t(writer.bytes);
+        writer.put(date);
+        writer.put("\r\n");
+    }
+    if (!parts.content_type.empty()) {
+        writer.put("Content-Type: ");
+        writer.put(parts.content_type);
+        writer.put("\r\n");
+    }
+    if (parts.content_length) {
+        writer.put(parts.minimal ? "Content-Length:" : "Content-Length: ");
+        writer.put_number(parts.content.size());
+        writer.put("\r\n");
+    }
+    for (const std::string_view header : parts.headers) {
+        writer.put(header);
+        writer.put("\r\n");
+    }
+    writer.put(parts.connection);
+    writer.put("\r\n");
+    if (!parts.head) writer.put(parts.content);
+    answer.bytes = writer.bytes;
+    return answer;
+}
+
+// How many answers of a kind one batch holds: under batch_bytes_max, never under one.
+[[nodiscard]] std::uint32_t copies_of(Kind kind, std::uint64_t bytes, std::uint32_t batch_count) {
+    if (is_error(kind)) return 1;  // the connection closes after one
+    const std::uint64_t fit = Responses::batch_bytes_max / bytes;
+    if (fit < 1) return 1;
+    return fit < batch_count ? std::uint32_t(fit) : batch_count;
+}
+
+// Fills the `copies - 1` places after the answer at `first` with that answer: a batch.
+void repeat(char* first, std::uint32_t bytes, std::uint32_t copies) {
+    for (std::uint32_t copy = 1; copy < copies; ++copy) {
+        std::memcpy(first + std::size_t(copy) * bytes, first, bytes);
+    }
+}
+
+}  // namespace
+
+std::string_view reason_phrase(std::uint16_t status) noexcept {
+    for (const Reason& reason : reasons) {
+        if (reason.status == status) return reason.phrase;
+    }
+    return {};
+}
+
+void format_imf_fixdate(std::int64_t unix_seconds, char (&out)[imf_fixdate_bytes]) noexcept {
+    std::int64_t seconds = unix_seconds;
+    if (seconds < seconds_min) seconds = seconds_min;
+    if (seconds > seconds_max) seconds = seconds_max;
+    std::int64_t days = seconds / 86'400;
+    std::int64_t second_of_day = seconds % 86'400;
+    if (second_of_day < 0) {  // round toward the past, not toward 1970
+        second_of_day += 86'400;
+        days -= 1;
+    }
+    const Civil civil = civil_from_days(days);
+    const auto weekday = std::size_t(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday
+    // "Sun, 06 Nov 1994 08:49:37 GMT"
+    std::memcpy(out, "Ddd, DD Mmm YYYY hh:mm:ss GMT", imf_fixdate_bytes);
+    std::memcpy(out, weekdays[weekday].data(), 3);
+    put_digits(out + 5, civil.day, 2);
+    std::memcpy(out + 8, months[civil.month - 1].data(), 3);
+    put_digits(out + 12, std::uint64_t(civil.year), 4);
+    put_digits(out + 17, std::uint64_t(second_of_day / 3'600), 2);
+    put_digits(out + 20, std::uint64_t(second_of_day / 60 % 60), 2);
+    put_digits(out + 23, std::uint64_t(second_of_day % 60), 2);
+}
+
+Responses::~Responses() {
+    std::free(arena_);
+}
+
+bool Responses::build(const ResponseSpec& spec, std::uint32_t batch_count,
+                      std::int64_t unix_seconds) noexcept {
+    UO_ASSERT(batch_count >= 1);
+    UO_ASSERT(spec.status >= 100 && spec.status <= 999);  // config checks it: three digits
+    UO_ASSERT(in_flight_[0] == 0 && in_flight_[1] == 0);  // a send still points into the arena
+    char date[imf_fixdate_bytes];
+    format_imf_fixdate(unix_seconds, date);
+    const std::string_view date_text{date, imf_fixdate_bytes};
+
+    Parts parts[kind_count];
+    Layout layout[kind_count];
+    std::uint64_t generation_bytes = 0;
+    for (std::size_t index = 0; index < kind_count; ++index) {
+        parts[index] = parts_of(spec, Kind(index));
+        const Answer answer = format_answer(parts[index], date_text, nullptr);
+        if (answer.bytes > copy_bytes_ceiling) return false;
+        const std::uint32_t copies = copies_of(Kind(index), answer.bytes, batch_count);
+        layout[index] = {std::uint32_t(generation_bytes), std::uint32_t(answer.bytes), copies,
+                         answer.date_offset};
+        generation_bytes += answer.bytes * copies;
+    }
+    // Each kind's batch stays under max(batch_bytes_max, copy_bytes_ceiling): this always holds.
+    UO_ASSERT(2 * generation_bytes <= UINT32_MAX);
+    auto* arena = static_cast<char*>(std::malloc(2 * generation_bytes));
+    if (!arena) return false;  // the previous answers, if any, stay as they were
+
+    std::free(arena_);
+    arena_ = arena;
+    generation_bytes_ = std::uint32_t(generation_bytes);
+    for (std::size_t index = 0; index < kind_count; ++index) {
+        layout_[index] = layout[index];
+        char* first = arena_ + layout[index].offset;
+        const Answer answer = format_answer(parts[index], date_text, first);
+        UO_ASSERT(answer.bytes == layout[index].bytes);  // measured and written the same way
+        repeat(first, layout[index].bytes, layout[index].copies);
+    }
+    std::memcpy(arena_ + generation_bytes_, arena_, generation_bytes_);
+    current_ = 0;
+    date_ = spec.date && !spec.minimal;
+    date_seconds_ = unix_seconds;
+    return true;
+}
+
+Responses::Batch Responses::take(Kind kind, std::uint32_t count) noexcept {
+    UO_ASSERT(count > 0);  // a connection that owes nothing has nothing to send
+    UO_ASSERT(arena_ != nullptr);
+    const Layout& layout = layout_[std::size_t(kind)];
+    const std::uint32_t taken = count < layout.copies ? count : layout.copies;
+    in_flight_[current_] += 1;
+    return {arena_ + std::size_t(current_) * generation_bytes_ + layout.offset,
+            taken * layout.bytes, taken, current_};
+}
+
+void Responses::release(std::uint8_t generation) noexcept {
+    UO_ASSERT(generation < 2);
+    UO_ASSERT(in_flight_[generation] > 0);  // every release matches one take
+    in_flight_[generation] -= 1;
+}
+
+bool Responses::refresh_date(std::int64_t unix_seconds) noexcept {
+    if (!date_ || unix_seconds == date_seconds_) return false;
+    const auto spare = std::uint8_t(1 - current_);
+    if (in_flight_[spare] != 0) return false;  // still leaving: keep the old second a tick longer
+    char date[imf_fixdate_bytes];
+    format_imf_fixdate(unix_seconds, date);
+    write_dates(spare, date);
+    current_ = spare;
+    date_seconds_ = unix_seconds;
+    return true;
+}
+
+void Responses::write_dates(std::uint8_t generation,
+                            const char (&date)[imf_fixdate_bytes]) noexcept {
+    char* base = arena_ + std::size_t(generation) * generation_bytes_;
+    for (const Layout& layout : layout_) {
+        if (layout.date_offset == 0) continue;
+        for (std::uint32_t copy = 0; copy < layout.copies; ++copy) {
+            const std::size_t at = layout.offset + std::size_t(copy) * layout.bytes;
+            std::memcpy(base + at + layout.date_offset, date, imf_fixdate_bytes);
+        }
+    }
+}
+
+std::string_view Responses::one(Kind kind) const noexcept {
+    UO_ASSERT(arena_ != nullptr);
+    const Layout& layout = layout_[std::size_t(kind)];
+    return {arena_ + std::size_t(current_) * generation_bytes_ + layout.offset, layout.bytes};
+}
+
+std::uint32_t Responses::batch_max(Kind kind) const noexcept {
+    return layout_[std::size_t(kind)].copies;
+}
+
+}  // namespace uring_okay

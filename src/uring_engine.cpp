@@ -1,0 +1,435 @@
+// The io_uring engine: one ring per thread, multishot accept, multishot recv into a provided
+// buffer ring, sends straight from the preformatted batch. One io_uring_enter per loop submits
+// everything prepared and waits for the next completion. Knows no HTTP: Connection does.
+#include <liburing.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+
+#include "uring_okay/assert.hpp"
+#include "uring_okay/engine.hpp"
+#include "uring_okay/slots.hpp"
+#include "uring_okay/uring_ring.hpp"
+
+namespace uring_okay {
+namespace {
+
+enum class Op : std::uint8_t { accept = 1, recv, send, shutdown, close, cancel, tick, wake };
+
+// user_data: the operation, the slot's generation and its index, so the dispatcher finds the
+// connection, or learns it is gone, without a lookup table.
+struct Cookie {
+    Op op;
+    std::uint32_t generation;
+    std::uint32_t index;
+};
+constexpr std::uint64_t pack(Cookie c) {
+    return std::uint64_t(c.op) << 56 | std::uint64_t(c.generation & Slots::generation_mask) << 32 |
+           c.index;
+}
+constexpr Cookie unpack(std::uint64_t data) {
+    return {Op(data >> 56), std::uint32_t(data >> 32) & Slots::generation_mask,
+            std::uint32_t(data)};
+}
+
+// What a slot has in flight (Slot::engine_state).
+namespace in_flight {
+inline constexpr std::uint8_t recv = 1 << 0;
+inline constexpr std::uint8_t send = 1 << 1;
+inline constexpr std::uint8_t shutdown = 1 << 2;
+inline constexpr std::uint8_t lingering = 1 << 3;  // our side is shut: waiting for the FIN
+inline constexpr std::uint8_t closing = 1 << 4;    // cancelled: closes when nothing is in flight
+inline constexpr std::uint8_t paused = 1 << 5;     // owed_max reached: not reading
+}  // namespace in_flight
+
+constexpr std::uint32_t sq_entries = 2048;
+constexpr std::uint32_t cqe_batch_max = 1024;  // completions handled between two enters
+constexpr std::uint16_t buffer_group = 0;
+
+class UringEngine {
+public:
+    UringEngine(const EngineSetup& setup, std::uint32_t features_off)
+        : setup_(setup),
+          limits_(setup.config->limits),
+          counters_(*setup.counters),
+          features_off_(features_off) {}
+    ~UringEngine() {
+        if (ring_ready_) io_uring_queue_exit(&ring_);
+    }
+
+    [[nodiscard]] int start() noexcept;
+    void run() noexcept;
+
+private:
+    io_uring_sqe* sqe() noexcept;
+    void dispatch(const io_uring_cqe& cqe) noexcept;
+    void on_accept(Cookie cookie, const io_uring_cqe& cqe) noexcept;
+    void on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept;
+    void on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept;
+    void on_settled(Cookie cookie, std::uint8_t bit) noexcept;  // shutdown done
+    void on_tick() noexcept;
+    void on_wake() noexcept;
+    void arm_accept(std::uint32_t listener) noexcept;
+    void arm_recv(Slot& slot) noexcept;
+    void arm_tick() noexcept;
+    void arm_wake() noexcept;
+    void open_connection(int fd) noexcept;
+    void send_owed(Slot& slot) noexcept;
+    void close(Slot& slot, Counter& reason) noexcept;
+    void finish_close(Slot& slot) noexcept;
+    void sweep() noexcept;
+    [[nodiscard]] std::uint64_t cookie(Op op, const Slot& slot) const noexcept {
+        return pack({op, slot.generation, slots_.index(slot)});
+    }
+
+    const EngineSetup& setup_;
+    const Limits& limits_;
+    Counters& counters_;
+    std::uint32_t features_off_;
+    io_uring ring_{};
+    bool ring_ready_ = false;
+    BufferRing buffers_;
+    Slots slots_;
+    Responses responses_;
+    __kernel_timespec tick_interval_{1, 0};
+    std::uint64_t wake_value_ = 0;
+    std::uint64_t now_ms_ = 0;
+    std::uint64_t drain_deadline_ms_ = 0;
+    bool accepting_[listen_max]{};    // an accept is armed on the listener
+    bool backing_off_[listen_max]{};  // EMFILE and the like: re-armed by the tick
+    bool tick_armed_ = false;
+    bool draining_ = false;
+};
+
+int UringEngine::start() noexcept {
+    if (const int result = setup_ring(ring_, sq_entries, features_off_); result < 0) return result;
+    ring_ready_ = true;
+    if (const int result = buffers_.setup(ring_, limits_.buffer_count, limits_.buffer_bytes,
+                                          buffer_group);
+        result < 0) {
+        return result;
+    }
+    if (!slots_.allocate(limits_)) return -ENOMEM;
+    if (!responses_.build(setup_.config->response_spec(), limits_.batch_count,
+                          realtime_seconds())) {
+        return -ENOMEM;
+    }
+    now_ms_ = monotonic_ms();
+    for (std::uint32_t i = 0; i < setup_.listen_count; ++i) arm_accept(i);
+    arm_wake();
+    return 0;
+}
+
+// One enter submits what the last batch of completions prepared and waits for more.
+void UringEngine::run() noexcept {
+    while (!(draining_ && slots_.used() == 0)) {
+        // Errors here are passing (EINTR, EBUSY while the CQ overflows, EAGAIN): the
+        // completions below are handled either way.
+        (void)io_uring_submit_and_wait(&ring_, 1);
+        now_ms_ = monotonic_ms();
+        if (io_uring_cq_has_overflow(&ring_)) counters_.cq_overflows.add();
+        unsigned head = 0;
+        unsigned seen = 0;
+        io_uring_cqe* cqe = nullptr;
+        io_uring_for_each_cqe(&ring_, head, cqe) {
+            dispatch(*cqe);
+            if (++seen == cqe_batch_max) break;
+        }
+        io_uring_cq_advance(&ring_, seen);
+    }
+    io_uring_submit(&ring_);  // the last closes
+}
+
+// The SQ is never full for long: when it is, what it holds goes to the kernel now.
+io_uring_sqe* UringEngine::sqe() noexcept {
+    io_uring_sqe* entry = io_uring_get_sqe(&ring_);
+    while (entry == nullptr) {
+        io_uring_submit(&ring_);
+        entry = io_uring_get_sqe(&ring_);
+    }
+    return entry;
+}
+
+void UringEngine::dispatch(const io_uring_cqe& cqe) noexcept {
+    const Cookie cookie = unpack(cqe.user_data);
+    switch (cookie.op) {
+        case Op::accept: return on_accept(cookie, cqe);
+        case Op::recv: return on_recv(cookie, cqe);
+        case Op::send: return on_send(cookie, cqe);
+        case Op::shutdown: return on_settled(cookie, in_flight::shutdown);
+        case Op::tick: return on_tick();
+        case Op::wake: return on_wake();
+        case Op::close:
+        case Op::cancel: return;  // nothing waits on them
+    }
+}
+
+void UringEngine::arm_accept(std::uint32_t listener) noexcept {
+    io_uring_sqe* entry = sqe();
+    const int fd = setup_.listen_fds[listener];
+    if (features_off_ & feature::multishot_accept) {
+        io_uring_prep_accept(entry, fd, nullptr, nullptr, SOCK_CLOEXEC);
+    } else {
+        io_uring_prep_multishot_accept(entry, fd, nullptr, nullptr, SOCK_CLOEXEC);
+    }
+    io_uring_sqe_set_data64(entry, pack({Op::accept, 0, listener}));
+    accepting_[listener] = true;
+}
+
+// Multishot accept (5.19) ends on its own: EMFILE and the like back off until the next tick;
+// anything else is armed again at once. No connection is lost to it.
+void UringEngine::on_accept(Cookie cookie, const io_uring_cqe& cqe) noexcept {
+    const std::uint32_t listener = cookie.index;
+    if (cqe.res >= 0) open_connection(cqe.res);
+    if (cqe.flags & IORING_CQE_F_MORE) return;
+    accepting_[listener] = false;
+    if (draining_) return;
+    const int error = -cqe.res;
+    if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
+        counters_.accept_errors.add();
+        backing_off_[listener] = true;
+        arm_tick();
+        return;
+    }
+    if (!(features_off_ & feature::multishot_accept)) {
+        arm_accept(listener);
+        return;
+    }
+    counters_.multishot_rearms.add();
+    arm_accept(listener);
+}
+
+void UringEngine::open_connection(int fd) noexcept {
+    counters_.accepted.add();
+    Slot* slot = draining_ ? nullptr : slots_.acquire();
+    if (slot == nullptr) {
+        counters_.accepts_refused_full.add();
+        counters_.closed.add();
+        ::close(fd);  // the table is full: the client learns at once, not after a timeout
+        return;
+    }
+    if (!tick_armed_) responses_.refresh_date(realtime_seconds());  // idle until now
+    slot->connection.open(fd, now_ms_);
+    arm_recv(*slot);
+    arm_tick();
+}
+
+void UringEngine::arm_recv(Slot& slot) noexcept {
+    io_uring_sqe* entry = sqe();
+    const int fd = slot.connection.fd;
+    if (features_off_ & feature::multishot_recv) {
+        io_uring_prep_recv(entry, fd, nullptr, buffers_.bytes_each(), 0);
+    } else {
+        io_uring_prep_recv_multishot(entry, fd, nullptr, 0, 0);  // 6.0
+    }
+    entry->flags |= IOSQE_BUFFER_SELECT;
+    entry->buf_group = buffers_.group();
+    io_uring_sqe_set_data64(entry, cookie(Op::recv, slot));
+    slot.engine_state |= in_flight::recv;
+}
+
+// One completion per chunk. The buffer is back in the ring before we return, so nothing may
+// keep a pointer into the bytes.
+void UringEngine::on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept {
+    Slot* slot = slots_.find(cookie.index, cookie.generation);
+    if (cqe.flags & IORING_CQE_F_BUFFER) {
+        const auto id = std::uint16_t(cqe.flags >> IORING_CQE_BUFFER_SHIFT);
+        if (slot != nullptr && cqe.res > 0 && !(slot->engine_state & in_flight::closing)) {
+            slot->connection.on_bytes(buffers_.bytes(id, std::uint32_t(cqe.res)), now_ms_,
+                                      counters_);
+        }
+        buffers_.recycle(id);
+    }
+    if (slot == nullptr) return;
+    Slot& s = *slot;
+    const bool ended = !(cqe.flags & IORING_CQE_F_MORE);
+    if (ended) s.engine_state &= std::uint8_t(~in_flight::recv);
+    if (s.engine_state & in_flight::closing) return finish_close(s);
+    if (cqe.res == 0) {
+        s.connection.on_peer_closed();
+        if (s.engine_state & in_flight::lingering) return close(s, counters_.closed_by_peer);
+    } else if (cqe.res < 0 && cqe.res != -ENOBUFS && cqe.res != -ECANCELED) {
+        return close(s, cqe.res == -ECONNRESET ? counters_.closed_by_peer : counters_.closed_errors);
+    }
+    if (cqe.res == -ENOBUFS) counters_.recv_no_buffers.add();
+    if (!s.connection.wants_bytes() && !(s.engine_state & in_flight::paused)) {
+        // A client that pipelines without reading: stop reading until it catches up.
+        s.engine_state |= in_flight::paused;
+        counters_.reads_paused.add();
+        if (!ended) io_uring_prep_cancel64(sqe(), this->cookie(Op::recv, s), 0);
+    }
+    const bool reading = cqe.res != 0 && !(s.engine_state & in_flight::paused);
+    if (ended && reading) {
+        if (!(features_off_ & feature::multishot_recv)) counters_.multishot_rearms.add();
+        arm_recv(s);
+    }
+    send_owed(s);
+}
+
+void UringEngine::send_owed(Slot& slot) noexcept {
+    Connection& connection = slot.connection;
+    if (connection.in_flight() || (slot.engine_state & in_flight::lingering)) return;
+    if (const std::optional<Outgoing> out = connection.next_send(responses_)) {
+        io_uring_sqe* entry = sqe();
+        io_uring_prep_send(entry, connection.fd, out->data, out->bytes, MSG_NOSIGNAL);
+        io_uring_sqe_set_data64(entry, cookie(Op::send, slot));
+        slot.engine_state |= in_flight::send;
+        return;
+    }
+    if (connection.answered_all_and_ending()) {
+        // The last answer left. Shut our side and wait for the client's FIN, so an RST for
+        // bytes it still sends cannot destroy that answer in its receive queue.
+        if (!(slot.engine_state & in_flight::recv)) return close(slot, counters_.closed_by_peer);
+        io_uring_sqe* entry = sqe();
+        io_uring_prep_shutdown(entry, connection.fd, SHUT_WR);
+        io_uring_sqe_set_data64(entry, cookie(Op::shutdown, slot));
+        slot.engine_state |= in_flight::shutdown | in_flight::lingering;
+        slot.linger_started_ms = now_ms_;
+        return;
+    }
+    if (draining_ && connection.idle()) close(slot, counters_.closed_drain);
+}
+
+void UringEngine::on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept {
+    Slot* slot = slots_.find(cookie.index, cookie.generation);
+    UO_ASSERT(slot != nullptr);  // a slot is released only once its send completed
+    Slot& s = *slot;
+    s.engine_state &= std::uint8_t(~in_flight::send);
+    if (cqe.res > 0) {
+        s.connection.on_sent(std::uint32_t(cqe.res), now_ms_, responses_, counters_);
+    } else {
+        s.connection.on_send_failed(responses_);
+    }
+    if (s.engine_state & in_flight::closing) return finish_close(s);
+    if (cqe.res <= 0) {
+        const bool peer = cqe.res == -EPIPE || cqe.res == -ECONNRESET;
+        return close(s, peer ? counters_.closed_by_peer : counters_.closed_errors);
+    }
+    if ((s.engine_state & in_flight::paused) &&
+        s.connection.owed_total() < limits_.owed_max / 2) {
+        s.engine_state &= std::uint8_t(~in_flight::paused);
+        if (!(s.engine_state & in_flight::recv)) arm_recv(s);
+    }
+    send_owed(s);
+}
+
+void UringEngine::on_settled(Cookie cookie, std::uint8_t bit) noexcept {
+    Slot* slot = slots_.find(cookie.index, cookie.generation);
+    if (slot == nullptr) return;
+    slot->engine_state &= std::uint8_t(~bit);
+    if (slot->engine_state & in_flight::closing) finish_close(*slot);
+}
+
+// Cancel what is in flight on the fd; the fd closes once the last of it completed.
+void UringEngine::close(Slot& slot, Counter& reason) noexcept {
+    if (slot.engine_state & in_flight::closing) return;
+    reason.add();
+    slot.engine_state |= in_flight::closing;
+    constexpr std::uint8_t pending = in_flight::recv | in_flight::send | in_flight::shutdown;
+    if (slot.engine_state & pending) {
+        io_uring_sqe* entry = sqe();
+        io_uring_prep_cancel_fd(entry, slot.connection.fd, IORING_ASYNC_CANCEL_ALL);  // 5.19
+        io_uring_sqe_set_data64(entry, pack({Op::cancel, 0, 0}));
+    }
+    finish_close(slot);
+}
+
+void UringEngine::finish_close(Slot& slot) noexcept {
+    constexpr std::uint8_t pending = in_flight::recv | in_flight::send | in_flight::shutdown;
+    if (slot.engine_state & pending) return;
+    io_uring_sqe* entry = sqe();
+    io_uring_prep_close(entry, slot.connection.fd);
+    io_uring_sqe_set_data64(entry, pack({Op::close, 0, 0}));
+    slot.connection.on_send_failed(responses_);  // a short send cut off: let its bytes go
+    counters_.closed.add();
+    slots_.release(slot);
+}
+
+void UringEngine::arm_tick() noexcept {
+    if (tick_armed_) return;
+    io_uring_sqe* entry = sqe();
+    io_uring_prep_timeout(entry, &tick_interval_, 0, 0);
+    io_uring_sqe_set_data64(entry, pack({Op::tick, 0, 0}));
+    tick_armed_ = true;
+}
+
+// Once a second while anything is open: the Date, the deadlines, listeners backing off.
+// With no connection the tick is not armed: an idle server makes no wake-ups at all.
+void UringEngine::on_tick() noexcept {
+    tick_armed_ = false;
+    responses_.refresh_date(realtime_seconds());
+    bool backing_off = false;
+    for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
+        if (backing_off_[i] && !draining_) {
+            backing_off_[i] = false;
+            arm_accept(i);
+        }
+        backing_off = backing_off || backing_off_[i];
+    }
+    sweep();
+    if (slots_.used() > 0 || backing_off) arm_tick();
+}
+
+void UringEngine::sweep() noexcept {
+    const bool drain_over = draining_ && now_ms_ >= drain_deadline_ms_;
+    slots_.for_each_used([&](Slot& slot) {
+        if (slot.engine_state & in_flight::closing) return;
+        if (drain_over) return close(slot, counters_.closed_drain);
+        if (slot.engine_state & in_flight::lingering) {
+            if (now_ms_ - slot.linger_started_ms >= limits_.linger_ms) {
+                close(slot, counters_.closed_linger_timeout);
+            }
+            return;
+        }
+        switch (slot.connection.timed_out(now_ms_)) {
+            case Connection::Timeout::header: return close(slot, counters_.closed_header_timeout);
+            case Connection::Timeout::idle: return close(slot, counters_.closed_idle_timeout);
+            case Connection::Timeout::none: return;
+        }
+    });
+}
+
+void UringEngine::arm_wake() noexcept {
+    io_uring_sqe* entry = sqe();
+    io_uring_prep_read(entry, setup_.wake_fd, &wake_value_, sizeof wake_value_, 0);
+    io_uring_sqe_set_data64(entry, pack({Op::wake, 0, 0}));
+}
+
+// SIGTERM: stop accepting, close the idle, let the rest finish what they owe.
+void UringEngine::on_wake() noexcept {
+    draining_ = true;
+    drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
+    for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
+        if (accepting_[i]) {
+            io_uring_sqe* cancel = sqe();
+            io_uring_prep_cancel64(cancel, pack({Op::accept, 0, i}), 0);
+            io_uring_sqe_set_data64(cancel, pack({Op::cancel, 0, 0}));
+            cancel->flags |= IOSQE_IO_HARDLINK;  // the close waits for the cancel
+        }
+        io_uring_sqe* entry = sqe();
+        io_uring_prep_close(entry, setup_.listen_fds[i]);
+        io_uring_sqe_set_data64(entry, pack({Op::close, 0, 0}));
+    }
+    slots_.for_each_used([&](Slot& slot) {
+        if (slot.connection.idle() && !(slot.engine_state & in_flight::closing)) {
+            close(slot, counters_.closed_drain);
+        }
+    });
+    if (slots_.used() > 0) arm_tick();
+}
+
+}  // namespace
+
+int run_uring_engine(const EngineSetup& setup, std::uint32_t features_off) noexcept {
+    UringEngine engine{setup, features_off};
+    const int result = engine.start();
+    if (result == 0) engine.run();
+    timespec cpu{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+    setup.counters->cpu_ns = std::uint64_t(cpu.tv_sec) * 1'000'000'000 + std::uint64_t(cpu.tv_nsec);
+    return result;
+}
+
+}  // namespace uring_okay

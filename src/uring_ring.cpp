@@ -1,0 +1,160 @@
+// io_uring set-up with fallbacks, the start-up probe, and the provided-buffer ring. Everything
+// here runs before the first request; the request path only calls BufferRing::recycle.
+#include "uring_okay/uring_ring.hpp"
+
+#include <sys/mman.h>
+#include <sys/utsname.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "uring_okay/config.hpp"
+#include "uring_okay/engine.hpp"
+#include "uring_okay/listener.hpp"
+
+namespace uring_okay {
+
+int setup_ring(io_uring& ring, std::uint32_t sq_entries, std::uint32_t& features_off) noexcept {
+    struct Attempt {
+        std::uint32_t flags;
+        std::uint32_t feature;  // what this attempt needs
+    };
+    // DEFER_TASKRUN (6.1): completions run only when this thread waits; COOP_TASKRUN (5.19):
+    // no interrupting IPIs; else the plain ring every io_uring kernel has.
+    const Attempt attempts[] = {
+        {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, feature::defer_taskrun},
+        {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, feature::coop_taskrun},
+        {0, 0},
+    };
+    int result = -EINVAL;
+    for (const Attempt& attempt : attempts) {
+        if (attempt.feature & features_off) continue;
+        io_uring_params params{};
+        params.flags = attempt.flags | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+        params.cq_entries = sq_entries * 4;
+        result = io_uring_queue_init_params(sq_entries, &ring, &params);
+        if (result == 0) {
+            if (!(features_off & feature::registered_ring) && io_uring_register_ring_fd(&ring) != 1) {
+                features_off |= feature::registered_ring;
+            }
+            return 0;
+        }
+        features_off |= attempt.feature;
+    }
+    return result;
+}
+
+BufferRing::~BufferRing() {
+    if (ring_ != nullptr) munmap(ring_, ring_bytes_);
+    if (buffers_ != nullptr) munmap(buffers_, std::size_t(count_) * bytes_each_);
+}
+
+int BufferRing::setup(io_uring& ring, std::uint32_t count, std::uint32_t bytes_each,
+                      std::uint16_t group) noexcept {
+    count_ = count;
+    bytes_each_ = bytes_each;
+    group_ = group;
+    ring_bytes_ = sizeof(io_uring_buf) * count;
+    void* descriptors = mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE,
+                             MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (descriptors == MAP_FAILED) return -errno;
+    ring_ = static_cast<io_uring_buf_ring*>(descriptors);
+    void* bytes = mmap(nullptr, std::size_t(count) * bytes_each, PROT_READ | PROT_WRITE,
+                       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (bytes == MAP_FAILED) return -errno;
+    buffers_ = static_cast<char*>(bytes);
+    io_uring_buf_ring_init(ring_);
+    io_uring_buf_reg registration{};
+    registration.ring_addr = reinterpret_cast<std::uint64_t>(ring_);
+    registration.ring_entries = count;
+    registration.bgid = group;
+    if (const int result = io_uring_register_buf_ring(&ring, &registration, 0); result != 0) {
+        return result;
+    }
+    for (std::uint32_t id = 0; id < count; ++id) {
+        io_uring_buf_ring_add(ring_, buffers_ + std::size_t(id) * bytes_each, bytes_each,
+                              std::uint16_t(id), io_uring_buf_ring_mask(count), int(id));
+    }
+    io_uring_buf_ring_advance(ring_, int(count));
+    return 0;
+}
+
+void BufferRing::recycle(std::uint16_t id) noexcept {
+    io_uring_buf_ring_add(ring_, buffers_ + std::size_t(id) * bytes_each_, bytes_each_, id,
+                          io_uring_buf_ring_mask(count_), 0);
+    io_uring_buf_ring_advance(ring_, 1);
+}
+
+namespace {
+
+// Multishot recv arrived in 6.0; there is no opcode to probe for it.
+bool kernel_at_least(int major, int minor) {
+    utsname name{};
+    if (uname(&name) != 0) return false;
+    int have_major = 0;
+    int have_minor = 0;
+    if (std::sscanf(name.release, "%d.%d", &have_major, &have_minor) != 2) return false;
+    return have_major > major || (have_major == major && have_minor >= minor);
+}
+
+const char* setup_cause(int error) {
+    switch (error) {
+        case EPERM: return " (seccomp, or kernel.io_uring_disabled)";
+        case ENOSYS: return " (kernel without io_uring, or a sandbox such as gVisor)";
+        case ENOMEM: return " (RLIMIT_MEMLOCK too low)";
+        default: return "";
+    }
+}
+
+constexpr io_uring_op needed_ops[] = {
+    IORING_OP_ACCEPT, IORING_OP_RECV,  IORING_OP_SEND,    IORING_OP_SHUTDOWN,
+    IORING_OP_CLOSE,  IORING_OP_READ,  IORING_OP_TIMEOUT, IORING_OP_ASYNC_CANCEL,
+};
+
+}  // namespace
+
+UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
+    UringProbe probe;
+    probe.features_off = disabled_features;
+    io_uring ring{};
+    const int result = setup_ring(ring, 8, probe.features_off);
+    if (result < 0) {
+        std::snprintf(probe.why, sizeof probe.why, "io_uring_setup: %s%s", errno_name(-result),
+                      setup_cause(-result));
+        return probe;
+    }
+    io_uring_probe* ops = io_uring_get_probe_ring(&ring);
+    for (const io_uring_op op : needed_ops) {
+        if (ops == nullptr || !io_uring_opcode_supported(ops, op)) {
+            std::snprintf(probe.why, sizeof probe.why, "io_uring: opcode %d unsupported", int(op));
+            if (ops != nullptr) io_uring_free_probe(ops);
+            io_uring_queue_exit(&ring);
+            return probe;
+        }
+    }
+    io_uring_free_probe(ops);
+    BufferRing buffers;
+    if (const int error = buffers.setup(ring, 8, 256, 0); error < 0) {
+        std::snprintf(probe.why, sizeof probe.why, "io_uring_register_buf_ring: %s (kernel < 5.19)",
+                      errno_name(-error));
+        io_uring_queue_exit(&ring);
+        return probe;
+    }
+    if (!kernel_at_least(6, 0)) probe.features_off |= feature::multishot_recv;
+    io_uring_queue_exit(&ring);
+    probe.usable = true;
+    return probe;
+}
+
+void describe_uring_features(std::uint32_t features_off, char* out, std::size_t size) noexcept {
+    const bool defer = !(features_off & feature::defer_taskrun);
+    const bool coop = !defer && !(features_off & feature::coop_taskrun);
+    std::snprintf(out, size, "%s, %s accept, %s recv into a provided-buffer ring%s",
+                  defer ? "defer-taskrun" : coop ? "coop-taskrun" : "plain ring",
+                  features_off & feature::multishot_accept ? "single-shot" : "multishot",
+                  features_off & feature::multishot_recv ? "single-shot" : "multishot",
+                  features_off & feature::registered_ring ? "" : ", registered ring fd");
+}
+
+}  // namespace uring_okay
