@@ -7,6 +7,10 @@
 #include <array>
 #include <limits>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "uring_okay/assert.hpp"
 
 namespace uring_okay {
@@ -110,6 +114,60 @@ inline constexpr std::array<std::uint8_t, 256> classes = make_classes();
 constexpr bool is(std::uint8_t class_bits, unsigned char c) { return classes[c] & class_bits; }
 constexpr bool is_ows(unsigned char c) { return c == ' ' || c == '\t'; }
 constexpr unsigned char lower(unsigned char c) { return (c >= 'A' && c <= 'Z') ? c + 32 : c; }
+
+// The long runs (field values, request targets) are scanned 16 bytes at a time for the first
+// byte that needs a look: never reading at or past `end`, so a buffer may end at a guard page.
+// A field value stops at any control byte or DEL; a target at any byte outside 0x21..0x7E.
+template <bool target>
+const unsigned char* skip_plain(const unsigned char* p, const unsigned char* end) {
+#if defined(__SSE2__)
+    const __m128i flip = _mm_set1_epi8(char(0x80));  // unsigned order via signed compares
+    const __m128i low = _mm_set1_epi8(char((target ? 0x21 : 0x20) ^ 0x80));
+    const __m128i high = _mm_set1_epi8(char(0x7f));
+    while (end - p >= 16) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const __m128i below = _mm_cmplt_epi8(_mm_xor_si128(bytes, flip), low);
+        const __m128i del = target ? _mm_cmpeq_epi8(_mm_max_epu8(bytes, high), bytes)
+                                   : _mm_cmpeq_epi8(bytes, high);
+        const int mask = _mm_movemask_epi8(_mm_or_si128(below, del));
+        if (mask != 0) return p + __builtin_ctz(unsigned(mask));
+        p += 16;
+    }
+#endif
+    const std::uint8_t wanted = target ? target_char : field_char;
+    while (p < end && is(wanted, *p)) ++p;
+    return p;
+}
+
+// A token ends at the first byte outside tchar: controls, SP, DEL, obs-text and the
+// delimiters "(),/:;<=>?@[\]{} (RFC 9110 §5.6.2).
+const unsigned char* skip_token(const unsigned char* p, const unsigned char* end) {
+#if defined(__SSE2__)
+    const __m128i flip = _mm_set1_epi8(char(0x80));
+    const auto in_range = [&](__m128i flipped, char low, char high) {  // low <= byte <= high
+        const __m128i below = _mm_cmplt_epi8(flipped, _mm_set1_epi8(char(low ^ 0x80)));
+        const __m128i above = _mm_cmpgt_epi8(flipped, _mm_set1_epi8(char(high ^ 0x80)));
+        return _mm_andnot_si128(_mm_or_si128(below, above), _mm_set1_epi8(-1));
+    };
+    const auto equal = [](__m128i bytes, char c) { return _mm_cmpeq_epi8(bytes, _mm_set1_epi8(c)); };
+    while (end - p >= 16) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const __m128i flipped = _mm_xor_si128(bytes, flip);
+        __m128i stop = _mm_andnot_si128(in_range(flipped, 0x21, 0x7e), _mm_set1_epi8(-1));
+        stop = _mm_or_si128(stop, in_range(flipped, '(', ')'));
+        stop = _mm_or_si128(stop, in_range(flipped, ':', '@'));
+        stop = _mm_or_si128(stop, in_range(flipped, '[', ']'));
+        stop = _mm_or_si128(stop, _mm_or_si128(equal(bytes, '"'), equal(bytes, ',')));
+        stop = _mm_or_si128(stop, _mm_or_si128(equal(bytes, '/'), equal(bytes, '{')));
+        stop = _mm_or_si128(stop, equal(bytes, '}'));
+        const int mask = _mm_movemask_epi8(stop);
+        if (mask != 0) return p + __builtin_ctz(unsigned(mask));
+        p += 16;
+    }
+#endif
+    while (p < end && is(tchar, *p)) ++p;
+    return p;
+}
 
 constexpr int hex_value(unsigned char c) {
     if (c <= '9') return c - '0';
@@ -338,7 +396,7 @@ Verdict Framer::list_token_done() noexcept {
 }
 
 // A byte of a value we act on. Host is one element; the others are comma lists.
-Verdict Framer::field_value_byte(unsigned char c) noexcept {
+[[gnu::always_inline]] inline Verdict Framer::field_value_byte(unsigned char c) noexcept {
     if (is_ows(c)) {
         if (list_ == list::in_token) list_ = list::after_token;
         return Verdict::fine;
@@ -460,9 +518,7 @@ Verdict Framer::on_target(Cursor& p, Cursor end) noexcept {
             state_ = State::target;
         }
     }
-    if (state_ == State::target) {
-        while (p < end && is(target_char, *p)) ++p;
-    }
+    if (state_ == State::target) p = skip_plain<true>(p, end);
     if (state_ == State::target_authority) {
         for (; p < end && is(host_char, *p); ++p) pending_ |= *p == ':';
         if (p < end && *p == ' ' && !pending_) return Verdict::bad_request;  // no port
@@ -508,7 +564,6 @@ Verdict Framer::on_lf(unsigned char c, Owed& owed) noexcept {
         case State::request_line_lf:
             state_ = State::field_start;
             return add_header_bytes(line_bytes_ + 1);  // its CR was counted as a line byte
-        case State::field_lf: state_ = State::field_start; return add_header_bytes(1);
         case State::section_lf:
             if (Verdict v = add_header_bytes(1); v != Verdict::fine) return v;
             return end_of_headers(owed);
@@ -536,44 +591,100 @@ Verdict Framer::on_lf(unsigned char c, Owed& owed) noexcept {
     return Verdict::bad_request;
 }
 
-Verdict Framer::on_field_start(unsigned char c) noexcept {
-    if (Verdict v = add_header_bytes(1); v != Verdict::fine) return v;
-    if (c == '\r') {
+// Field lines one after another, until the empty line, the end of the bytes, or an error.
+Verdict Framer::on_fields(Cursor& p, Cursor end) noexcept {
+    while (p < end) {
+        Verdict verdict = Verdict::fine;
+        switch (state_) {
+            case State::field_start: verdict = on_field_start(p); break;
+            case State::field_name: verdict = on_field_name(p, end); break;
+            case State::field_ows:
+            case State::field_value: verdict = on_field_value(p, end); break;
+            case State::field_lf:
+                if (*p++ != '\n') return Verdict::bad_request;  // a bare CR
+                state_ = State::field_start;
+                verdict = add_header_bytes(1);
+                break;
+            default: return Verdict::fine;  // the empty line: feed() ends the section
+        }
+        if (verdict != Verdict::fine) return verdict;
+    }
+    return Verdict::fine;
+}
+
+Verdict Framer::on_field_start(Cursor& p) noexcept {
+    if (*p == '\r') {
+        ++p;
         state_ = State::section_lf;
-        return Verdict::fine;
+        return add_header_bytes(1);
     }
     // RFC 9112 §5.2: obs-fold (and whitespace before the first field) is refused.
-    if (!is(tchar, c)) return Verdict::bad_request;
+    if (!is(tchar, *p)) return Verdict::bad_request;
     if (++header_count_ > limits_->header_count_max) return Verdict::header_too_large;
-    const unsigned char l = lower(c);
     field_ = Field::other;
-    if (!(flags_ & flag::trailers)) {  // trailers never decide framing (RFC 9112 §7.1.2)
-        field_ = l == 'h' ? Field::host : l == 'c' ? Field::content_length
-               : l == 't' ? Field::transfer_encoding : l == 'e' ? Field::expect : Field::other;
-    }
-    match_ = 1;
+    match_ = 0;
     state_ = State::field_name;
     return Verdict::fine;
 }
 
-Verdict Framer::on_field_name(Cursor& p, Cursor end) noexcept {
-    const Cursor start = p;
-    for (; p < end && is(tchar, *p); ++p) {
-        if (field_ == Field::other) continue;
-        const unsigned char c = lower(*p);
-        const std::string_view name = field_name(field_);
-        if (match_ < name.size() && char(c) == name[match_]) {
-            ++match_;
+namespace {
+
+// A whole field name seen at once: which of ours it is, by length, then case-insensitively.
+// `| 0x20` lowers letters and leaves every other token byte unable to match a letter or '-'.
+Framer::Field classify_field(const unsigned char* name, std::size_t length) {
+    Framer::Field candidate = Framer::Field::other;
+    switch (length) {
+        case 4: candidate = Framer::Field::host; break;
+        case 6: candidate = Framer::Field::expect; break;
+        case 10: candidate = Framer::Field::connection; break;
+        case 14: candidate = Framer::Field::content_length; break;
+        case 17: candidate = Framer::Field::transfer_encoding; break;
+        default: return Framer::Field::other;
+    }
+    const std::string_view expected = field_name(candidate);
+    for (std::size_t i = 0; i < length; ++i) {
+        if (char(name[i] | 0x20) != expected[i]) return Framer::Field::other;
+    }
+    return candidate;
+}
+
+}  // namespace
+
+// The name in pieces (it straddles feeds): matched a byte at a time against our names.
+void Framer::match_field_name(Cursor from, Cursor to) noexcept {
+    for (; from < to; ++from) {
+        const unsigned char c = lower(*from);
+        if (match_ == 0) {
+            field_ = c == 'h' ? Field::host : c == 'c' ? Field::content_length
+                   : c == 't' ? Field::transfer_encoding : c == 'e' ? Field::expect : Field::other;
+        } else if (field_ == Field::other) {
+        } else if (match_ < field_name(field_).size() && char(c) == field_name(field_)[match_]) {
         } else if (field_ == Field::content_length && match_ == 3 && c == 'n') {
             field_ = Field::connection;  // "con" is where the two part
-            ++match_;
         } else {
             field_ = Field::other;
         }
+        if (match_ < 0xffff) ++match_;  // past our longest name, only "not empty" matters
+    }
+}
+
+Verdict Framer::on_field_name(Cursor& p, Cursor end) noexcept {
+    const Cursor start = p;
+    p = skip_token(p, end);
+    const bool whole = match_ == 0 && p < end && *p == ':';
+    if (flags_ & flag::trailers) {
+        // Trailers never decide framing (RFC 9112 §7.1.2): only whether a name began matters.
+        if (p != start) match_ = 1;
+    } else if (whole) {
+        field_ = classify_field(start, std::size_t(p - start));
+        match_ = std::uint16_t(field_name(field_).size());
+    } else {
+        match_field_name(start, p);
     }
     if (Verdict v = add_header_bytes(std::size_t(p - start)); v != Verdict::fine) return v;
     if (p == end) return Verdict::fine;
-    if (*p != ':') return Verdict::bad_request;  // RFC 9112 §5.1: no whitespace before the colon
+    // RFC 9112 §5.1: no whitespace before the colon; an empty name is no name.
+    if (*p != ':' || (p == start && match_ == 0)) return Verdict::bad_request;
     ++p;
     state_ = State::field_ows;
     if (Verdict v = add_header_bytes(1); v != Verdict::fine) return v;
@@ -588,7 +699,8 @@ Verdict Framer::on_field_value(Cursor& p, Cursor end) noexcept {
     }
     if (state_ == State::field_value) {
         if (field_ == Field::other) {
-            while (p < end && is(field_char, *p)) ++p;
+            // A HTAB stops the vector scan but belongs to the value: go on past it.
+            while ((p = skip_plain<false>(p, end)) < end && *p == '\t') ++p;
         } else {
             for (; p < end && is(field_char, *p); ++p) {
                 if (Verdict v = field_value_byte(*p); v != Verdict::fine) return v;
@@ -659,7 +771,6 @@ Verdict Framer::feed(std::string_view bytes, Owed& owed) noexcept {
             case State::request_start: verdict = on_request_start(p); break;
             case State::request_start_lf:
             case State::request_line_lf:
-            case State::field_lf:
             case State::section_lf:
             case State::chunk_size_lf:
             case State::chunk_data_lf: verdict = on_lf(*p++, owed); break;
@@ -670,10 +781,11 @@ Verdict Framer::feed(std::string_view bytes, Owed& owed) noexcept {
             case State::target:
             case State::target_star: verdict = on_target(p, end); break;
             case State::version: verdict = on_version(*p++); break;
-            case State::field_start: verdict = on_field_start(*p++); break;
-            case State::field_name: verdict = on_field_name(p, end); break;
+            case State::field_start:
+            case State::field_name:
             case State::field_ows:
-            case State::field_value: verdict = on_field_value(p, end); break;
+            case State::field_value:
+            case State::field_lf: verdict = on_fields(p, end); break;
             case State::body_length:
             case State::chunk_data: verdict = on_body(p, end, owed); break;
             case State::chunk_size:

@@ -100,7 +100,9 @@ private:
     [[nodiscard]] Verdict on_target(Cursor& p, Cursor end) noexcept;
     [[nodiscard]] Verdict on_version(unsigned char c) noexcept;
     [[nodiscard]] Verdict on_lf(unsigned char c, Owed& owed) noexcept;
-    [[nodiscard]] Verdict on_field_start(unsigned char c) noexcept;
+    [[nodiscard]] Verdict on_fields(Cursor& p, Cursor end) noexcept;
+    [[nodiscard]] Verdict on_field_start(Cursor& p) noexcept;
+    void match_field_name(Cursor from, Cursor to) noexcept;
     [[nodiscard]] Verdict on_field_name(Cursor& p, Cursor end) noexcept;
     [[nodiscard]] Verdict on_field_value(Cursor& p, Cursor end) noexcept;
     [[nodiscard]] Verdict on_body(Cursor& p, Cursor end, Owed& owed) noexcept;
