@@ -20,8 +20,10 @@ void Connection::open(int fd_, std::uint64_t now_ms) noexcept {
 void Connection::on_bytes(std::string_view bytes, std::uint64_t now_ms,
                           Counters& counters) noexcept {
     counters.bytes_in.add(bytes.size());
+    // After a closing request or an error: read past, never frame, and never count it as
+    // progress, so a client that only sends cannot hold the connection past the idle timeout.
+    if (framer_.ended()) return;
     progress_ms_ = now_ms;
-    if (framer_.ended()) return;  // after a closing request or an error: read past, never frame
     const bool was_between = framer_.between_requests();
     const std::uint64_t owed_before = owed_.total();
     const Verdict verdict = framer_.feed(bytes, owed_);

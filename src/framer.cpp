@@ -232,24 +232,24 @@ constexpr Kind error_kind(Verdict verdict) {
 bool Owed::push(Kind kind) noexcept {
     if (runs_used_ > 0) {
         Run& tail = runs_[(head_ + runs_used_ - 1) % runs_max];
-        if (tail.kind == kind && tail.count < std::numeric_limits<std::uint32_t>::max()) {
-            ++tail.count;
+        if (tail.kind() == kind && tail.count() < run_count_max) {
+            ++tail.packed;
             ++total_;
             return true;
         }
     }
     if (runs_used_ == runs_max) return false;
-    runs_[(head_ + runs_used_) % runs_max] = Run{1, kind};
+    runs_[(head_ + runs_used_) % runs_max].packed = std::uint32_t(kind) << 27 | 1;
     ++runs_used_;
     ++total_;
     return true;
 }
 
 void Owed::pop(std::uint32_t count) noexcept {
-    UO_ASSERT(runs_used_ > 0 && count <= runs_[head_].count);  // only what was owed can leave
-    runs_[head_].count -= count;
+    UO_ASSERT(runs_used_ > 0 && count <= runs_[head_].count());  // only what was owed can leave
+    runs_[head_].packed -= count;
     total_ -= count;
-    if (runs_[head_].count == 0) {
+    if (runs_[head_].count() == 0) {
         head_ = std::uint8_t((head_ + 1) % runs_max);
         --runs_used_;
     }
@@ -259,7 +259,7 @@ std::uint64_t Owed::count(Kind kind) const noexcept {
     std::uint64_t sum = 0;
     for (std::uint8_t i = 0; i < runs_used_; ++i) {
         const Run& run = runs_[(head_ + i) % runs_max];
-        if (run.kind == kind) sum += run.count;
+        if (run.kind() == kind) sum += run.count();
     }
     return sum;
 }

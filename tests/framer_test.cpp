@@ -1308,17 +1308,17 @@ TEST(Owed, MergesTheSameKindIntoOneRun) {
     EXPECT_EQ(drain(owed), (Runs{{get, 5}, {head, 2}, {get, 1}}));
 }
 
-TEST(Owed, HoldsSixteenRunsAndRefusesASeventeenth) {
+TEST(Owed, HoldsRunsMaxRunsAndRefusesOneMore) {
     Owed owed;
     for (std::uint32_t run = 0; run < Owed::runs_max; ++run) {
         ASSERT_TRUE(owed.push(run % 2 == 0 ? get : head)) << "run " << run;
     }
-    EXPECT_FALSE(owed.push(get));  // the last run is head: a 17th run
+    EXPECT_FALSE(owed.push(get));  // the last run is head: one run too many
     EXPECT_FALSE(owed.push(Kind::error_400));
-    EXPECT_EQ(owed.total(), 16u);
-    EXPECT_EQ(owed.count(get), 8u);
+    EXPECT_EQ(owed.total(), Owed::runs_max);
+    EXPECT_EQ(owed.count(get), Owed::runs_max / 2);
     EXPECT_TRUE(owed.push(head));  // merges into the last run
-    EXPECT_EQ(owed.total(), 17u);
+    EXPECT_EQ(owed.total(), Owed::runs_max + 1);
     Runs expected;
     for (std::uint32_t run = 0; run < Owed::runs_max; ++run) {
         expected.emplace_back(run % 2 == 0 ? get : head, 1);
@@ -1416,37 +1416,38 @@ std::string alternating_gets_and_heads(std::size_t requests) {
     return stream;
 }
 
-TEST(FramerOwed, SixteenAlternatingRequestsFit) {
+TEST(FramerOwed, RunsMaxAlternatingRequestsFit) {
     Framer framer{standard_limits};
     Owed owed;
-    EXPECT_EQ(framer.feed(alternating_gets_and_heads(16), owed), Verdict::fine);
-    EXPECT_EQ(owed.total(), 16u);
+    EXPECT_EQ(framer.feed(alternating_gets_and_heads(Owed::runs_max), owed), Verdict::fine);
+    EXPECT_EQ(owed.total(), Owed::runs_max);
     EXPECT_EQ(framer.feed(head11, owed), Verdict::fine);  // merges with the last head
-    EXPECT_EQ(owed.total(), 17u);
+    EXPECT_EQ(owed.total(), Owed::runs_max + 1);
 }
 
-TEST(FramerOwed, SeventeenAlternatingRequestsInOneFeedAreOwedFull) {
+TEST(FramerOwed, OneAlternatingRequestTooManyInOneFeedIsOwedFull) {
     Framer framer{standard_limits};
     Owed owed;
-    EXPECT_EQ(framer.feed(alternating_gets_and_heads(20), owed), Verdict::owed_full);
-    EXPECT_EQ(owed.total(), 16u);
-    EXPECT_EQ(owed.count(get), 8u);
-    EXPECT_EQ(owed.count(head), 8u);
+    EXPECT_EQ(framer.feed(alternating_gets_and_heads(Owed::runs_max + 4), owed),
+              Verdict::owed_full);
+    EXPECT_EQ(owed.total(), Owed::runs_max);
+    EXPECT_EQ(owed.count(get), Owed::runs_max / 2);
+    EXPECT_EQ(owed.count(head), Owed::runs_max / 2);
     EXPECT_TRUE(framer.ended());
     EXPECT_EQ(framer.feed(get11(""), owed), Verdict::fine);
-    EXPECT_EQ(owed.total(), 16u);
+    EXPECT_EQ(owed.total(), Owed::runs_max);
 }
 
-TEST(FramerOwed, SeventeenthAlternatingRequestFedAloneIsOwedFull) {
+TEST(FramerOwed, OneAlternatingRequestTooManyFedAloneIsOwedFull) {
     Framer framer{standard_limits};
     Owed owed;
-    for (std::size_t index = 0; index < 16; ++index) {
+    for (std::size_t index = 0; index < Owed::runs_max; ++index) {
         ASSERT_EQ(framer.feed(index % 2 == 0 ? get11("") : std::string(head11), owed),
                   Verdict::fine)
             << "request " << index;
     }
     EXPECT_EQ(framer.feed(get11(""), owed), Verdict::owed_full);
-    EXPECT_EQ(owed.total(), 16u);
+    EXPECT_EQ(owed.total(), Owed::runs_max);
 }
 
 }  // namespace

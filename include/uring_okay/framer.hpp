@@ -48,24 +48,28 @@ enum class Verdict : std::uint8_t {
 };
 
 // What a connection still owes, oldest first: a short run-length queue of kinds. k pipelined
-// GETs are one run of count k, whatever k is; only changes of kind take a run.
+// GETs are one run of count k, whatever k is; only changes of kind take a run. A client that
+// pipelines more changes of kind than that is answered what fit, then closed (RFC 9112 §9.3.2:
+// it retries the rest).
 class Owed {
 public:
-    static constexpr std::uint32_t runs_max = 16;
+    static constexpr std::uint32_t runs_max = 32;
+    static constexpr std::uint32_t run_count_max = (1u << 27) - 1;
 
-    [[nodiscard]] bool push(Kind kind) noexcept;  // false when it would need a 17th run
+    [[nodiscard]] bool push(Kind kind) noexcept;  // false when it would need one run too many
     [[nodiscard]] bool empty() const noexcept { return runs_used_ == 0; }
-    [[nodiscard]] Kind front_kind() const noexcept { return runs_[head_].kind; }
-    [[nodiscard]] std::uint32_t front_count() const noexcept { return runs_[head_].count; }
+    [[nodiscard]] Kind front_kind() const noexcept { return runs_[head_].kind(); }
+    [[nodiscard]] std::uint32_t front_count() const noexcept { return runs_[head_].count(); }
     void pop(std::uint32_t count) noexcept;  // answers of the front kind that left
     [[nodiscard]] std::uint64_t total() const noexcept { return total_; }
     [[nodiscard]] std::uint64_t count(Kind kind) const noexcept;  // over every run
     void clear() noexcept { *this = Owed{}; }
 
 private:
-    struct Run {
-        std::uint32_t count = 0;
-        Kind kind = Kind::get;
+    struct Run {  // the kind in the top 5 bits, the count below: 32 runs in 128 bytes
+        std::uint32_t packed = 0;
+        [[nodiscard]] Kind kind() const noexcept { return Kind(packed >> 27); }
+        [[nodiscard]] std::uint32_t count() const noexcept { return packed & run_count_max; }
     };
     std::array<Run, runs_max> runs_{};
     std::uint64_t total_ = 0;

@@ -33,7 +33,7 @@ inline constexpr std::uint32_t batch_count_ceiling = 1'024;
 inline constexpr std::uint32_t connections_ceiling = 1u << 20;  // slot index fits 20 bits
 inline constexpr std::uint32_t header_bytes_ceiling = 1u << 20;
 inline constexpr std::uint32_t header_count_ceiling = 10'000;
-inline constexpr std::uint32_t owed_ceiling = 1u << 30;
+inline constexpr std::uint32_t owed_ceiling = 1u << 26;  // below Owed's count per run
 
 [[nodiscard]] constexpr bool buffer_count_valid(std::uint32_t n) {
     return n >= 1 && n <= buffer_count_ceiling && std::has_single_bit(n);

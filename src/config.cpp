@@ -1,0 +1,973 @@
+// Flags and environment into a Config. One table names every flag: its form, its --help line and
+// the handler that checks and stores its value; limits use limits.hpp's ceilings. --body-file is
+// read and --body-size filled once, after every flag passed. Knows no sockets and no rings.
+#include "uring_okay/config.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <bit>
+#include <cerrno>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string_view>
+
+namespace uring_okay {
+namespace {
+
+constexpr std::size_t npos = std::string_view::npos;
+constexpr std::string_view env_prefix = "URING_OKAY_";
+constexpr std::uint16_t default_port = 8080;
+constexpr std::size_t shown_bytes_max = 80;             // of a value echoed in a message
+constexpr std::uint64_t request_line_bytes_floor = 16;  // limits_related_validly's
+constexpr std::uint64_t day_ms = 86'400'000;            // the longest timeout anyone means
+// Nothing is sized from body_bytes_max (a body is only skipped), so no ceiling is in limits.hpp;
+// this one keeps the number readable.
+constexpr std::uint64_t body_bytes_max_ceiling = 1ull << 40;
+
+// string_view::substr, clamped instead of checked: its std::out_of_range would pull exception
+// support into the static binary.
+[[nodiscard]] constexpr std::string_view head(std::string_view text, std::size_t bytes) noexcept {
+    return {text.data(), bytes < text.size() ? bytes : text.size()};
+}
+[[nodiscard]] constexpr std::string_view tail(std::string_view text, std::size_t index) noexcept {
+    text.remove_prefix(index < text.size() ? index : text.size());
+    return text;
+}
+
+enum class Unit : std::uint8_t { count, power_of_two, bytes, ms };
+
+// Pieces of a message besides text and numbers.
+struct Shown {  // a user's value: controls escaped, cut past shown_bytes_max, quoted if spaced
+    std::string_view value;
+};
+struct Amount {  // 16K, 10s, 250ms or 100, as --help writes defaults
+    Unit unit;
+    std::uint64_t value;
+};
+struct Choice {
+    std::string_view name;
+    std::uint32_t value;
+};
+struct Choices {  // "a, b or c"
+    std::span<const Choice> choices;
+};
+
+// Appends to a fixed buffer and cuts what does not fit; always NUL-terminated.
+class Text {
+public:
+    Text(char* data, std::size_t capacity) noexcept : data_(data), room_(capacity - 1) {
+        data_[0] = '\0';
+    }
+    Text& push(char c) noexcept {
+        if (bytes_ < room_) data_[bytes_++] = c;
+        data_[bytes_] = '\0';
+        return *this;
+    }
+    Text& add(std::string_view text) noexcept {
+        for (const char c : text) push(c);
+        return *this;
+    }
+    Text& add(std::uint64_t number) noexcept {
+        char digits[20];
+        const char* end = std::to_chars(digits, digits + sizeof digits, number).ptr;
+        return add(std::string_view(digits, std::size_t(end - digits)));
+    }
+    Text& add(Shown shown) noexcept;
+    Text& add(Amount amount) noexcept;
+    Text& add(Choices choices) noexcept;
+    [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
+    [[nodiscard]] std::string_view view() const noexcept { return {data_, bytes_}; }
+
+private:
+    char* data_;
+    std::size_t room_;
+    std::size_t bytes_ = 0;
+};
+
+Text& Text::add(Shown shown) noexcept {
+    const std::string_view value = shown.value;
+    const bool quoted = value.empty() || value.find_first_of(" \t'\"") != npos;
+    if (quoted) push('\'');
+    for (std::size_t i = 0; i < value.size() && i < shown_bytes_max; ++i) {
+        const auto byte = static_cast<unsigned char>(value[i]);
+        if (byte >= 0x20 && byte != 0x7f) {
+            push(value[i]);
+            continue;
+        }
+        constexpr std::string_view hex = "0123456789abcdef";
+        push('\\');
+        if (byte == '\r')
+            push('r');
+        else if (byte == '\n')
+            push('n');
+        else if (byte == '\t')
+            push('t');
+        else
+            push('x').push(hex[byte >> 4]).push(hex[byte & 15]);
+    }
+    if (value.size() > shown_bytes_max) add("...");
+    if (quoted) push('\'');
+    return *this;
+}
+
+Text& Text::add(Amount amount) noexcept {
+    const std::uint64_t n = amount.value;
+    if (amount.unit == Unit::ms)
+        return n != 0 && n % 1000 == 0 ? add(n / 1000).add("s") : add(n).add("ms");
+    if (amount.unit != Unit::bytes || n == 0) return add(n);
+    if (n % (1u << 30) == 0) return add(n >> 30).add("G");
+    if (n % (1u << 20) == 0) return add(n >> 20).add("M");
+    if (n % (1u << 10) == 0) return add(n >> 10).add("K");
+    return add(n);
+}
+
+Text& Text::add(Choices choices) noexcept {
+    const std::size_t count = choices.choices.size();
+    for (std::size_t i = 0; i < count; ++i) {
+        if (i > 0) add(i + 1 == count ? " or " : ", ");
+        add(choices.choices[i].name);
+    }
+    return *this;
+}
+
+// URING_OKAY_ and the flag's name in upper case with '_' for '-': URING_OKAY_HEADER_BYTES_MAX.
+class EnvName {
+public:
+    explicit EnvName(std::string_view flag_name) noexcept {
+        Text text{text_, sizeof text_};
+        text.add(env_prefix);
+        for (const char c : flag_name)
+            text.push(c == '-' ? '_' : c >= 'a' && c <= 'z' ? char(c - 32) : c);
+        bytes_ = text.bytes();
+    }
+    [[nodiscard]] std::string_view view() const noexcept { return {text_, bytes_}; }
+
+private:
+    char text_[48];
+    std::size_t bytes_ = 0;
+};
+
+struct Parser;
+using Handler = bool (*)(Parser& p, std::string_view value);  // false after a usage error
+
+enum class Form : std::uint8_t {
+    value,   // --name VALUE or --name=VALUE; the environment holds one value
+    toggle,  // --name; in the environment 1 or 0
+    action,  // --help, --version: the command line only
+};
+enum class Section : std::uint8_t { listening, answer, limits, engine };
+
+struct LimitRule {
+    Unit unit = Unit::count;
+    std::uint64_t min = 0;
+    std::uint64_t max = 0;
+    std::uint32_t Limits::*field = nullptr;
+    std::uint64_t Limits::*wide_field = nullptr;  // set instead of field for 64-bit limits
+};
+
+struct Flag {
+    std::string_view name;  // --name, and URING_OKAY_NAME in the environment
+    char short_name;        // -x, or 0
+    Form form;
+    Section section;
+    std::string_view metavar;  // --help's word for the value
+    Handler handler;
+    std::string_view meaning;  // --help's text: '\n' continues under it; limits add the default
+    LimitRule limit{};         // set_limit's range and field
+};
+
+// Where the value a flag holds came from, for messages.
+struct Origin {
+    std::string_view value;
+    bool given = false;      // on the command line or in the environment
+    bool from_env = false;   // URING_OKAY_NAME=value rather than --name value
+    bool has_value = false;  // a switch on the command line has none
+};
+
+constexpr std::size_t flags_max = 40;
+[[nodiscard]] std::size_t index_of(const Flag& flag) noexcept;
+
+void add_origin(Text& text, const Flag& flag, const Origin& origin) noexcept {
+    if (origin.from_env) {
+        text.add(EnvName{flag.name}.view()).push('=').add(Shown{origin.value});
+        return;
+    }
+    text.add("--").add(flag.name);
+    if (origin.has_value) text.push(' ').add(Shown{origin.value});
+}
+
+struct Parser {
+    Config& config;
+    ParseResult& result;
+    const Flag* flag = nullptr;  // the one being applied
+    Origin origins[flags_max] = {};
+    const Flag* body_flag = nullptr;  // which of --body, --body-file, --body-size holds the body
+    std::string_view body_path = {};  // read once every flag passed
+    std::optional<std::uint64_t> body_bytes = {};
+
+    Origin& origin_of(const Flag& which) noexcept { return origins[index_of(which)]; }
+
+    // Each writes the usage error "ORIGIN: reason" and returns false: `return p.fail(...)`.
+    template <typename... Parts>
+    bool fail(const Parts&... parts) noexcept {
+        return fail_at(*flag, parts...);
+    }
+    template <typename... Parts>
+    bool fail_at(const Flag& which, const Parts&... parts) noexcept {
+        Text text = message();
+        add_origin(text, which, origin_of(which));
+        text.add(": ");
+        (text.add(parts), ...);
+        return false;
+    }
+    template <typename... Parts>
+    bool fail_plain(const Parts&... parts) noexcept {
+        Text text = message();
+        (text.add(parts), ...);
+        return false;
+    }
+    Text message() noexcept {
+        result.outcome = ParseOutcome::usage_error;
+        return Text{result.message, sizeof result.message};
+    }
+};
+
+// --- Values -------------------------------------------------------------------------------------
+
+constexpr Choice byte_units[] = {{"", 1},          {"K", 1u << 10},   {"KiB", 1u << 10},
+                                 {"M", 1u << 20},  {"MiB", 1u << 20}, {"G", 1u << 30},
+                                 {"GiB", 1u << 30}};
+constexpr Choice duration_units[] = {{"", 1}, {"ms", 1}, {"s", 1000}};
+constexpr Choice switch_words[] = {{"1", 1},     {"true", 1}, {"yes", 1}, {"on", 1}, {"0", 0},
+                                   {"false", 0}, {"no", 0},   {"off", 0}, {"", 0}};
+constexpr Choice engines[] = {{"auto", std::uint32_t(EngineChoice::automatic)},
+                              {"uring", std::uint32_t(EngineChoice::uring)},
+                              {"epoll", std::uint32_t(EngineChoice::epoll)}};
+constexpr Choice features[] = {{"defer-taskrun", feature::defer_taskrun},
+                               {"coop-taskrun", feature::coop_taskrun},
+                               {"multishot-accept", feature::multishot_accept},
+                               {"multishot-recv", feature::multishot_recv},
+                               {"registered-ring", feature::registered_ring}};
+
+[[nodiscard]] std::optional<std::uint32_t> find_choice(std::span<const Choice> choices,
+                                                       std::string_view name) noexcept {
+    for (const Choice& choice : choices) {
+        if (choice.name == name) return choice.value;
+    }
+    return std::nullopt;
+}
+
+[[nodiscard]] std::optional<std::uint64_t> parse_whole(std::string_view text) noexcept {
+    if (text.empty()) return std::nullopt;
+    std::uint64_t number = 0;
+    const char* end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, number);
+    if (error != std::errc{} || stop != end) return std::nullopt;
+    return number;
+}
+
+// "16K" with byte_units, "10s" with duration_units: digits, then one of the units.
+[[nodiscard]] std::optional<std::uint64_t> parse_scaled(std::string_view text,
+                                                        std::span<const Choice> units) noexcept {
+    std::size_t digits = text.find_first_not_of("0123456789");
+    if (digits == npos) digits = text.size();
+    const std::optional<std::uint64_t> number = parse_whole(head(text, digits));
+    const std::optional<std::uint32_t> unit = find_choice(units, tail(text, digits));
+    if (!number || !unit || *number > ~std::uint64_t{0} / *unit) return std::nullopt;
+    return *number * *unit;
+}
+
+[[nodiscard]] std::optional<std::uint64_t> parse_amount(Unit unit, std::string_view text) noexcept {
+    if (unit == Unit::bytes) return parse_scaled(text, byte_units);
+    if (unit == Unit::ms) return parse_scaled(text, duration_units);
+    return parse_whole(text);
+}
+
+[[nodiscard]] std::optional<std::uint64_t> whole_in(Parser& p, std::string_view value,
+                                                    std::uint64_t min, std::uint64_t max) noexcept {
+    const std::optional<std::uint64_t> number = parse_whole(value);
+    if (number && *number >= min && *number <= max) return number;
+    p.fail("must be a whole number from ", min, " to ", max);
+    return std::nullopt;
+}
+
+[[nodiscard]] std::optional<std::uint16_t> parse_port(std::string_view text) noexcept {
+    const std::optional<std::uint64_t> number = parse_whole(text);
+    if (!number || *number > 65'535) return std::nullopt;
+    return std::uint16_t(*number);
+}
+
+[[nodiscard]] bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; };
+        if (lower(a[i]) != lower(b[i])) return false;
+    }
+    return true;
+}
+
+// RFC 9110 §5.6.2: tchar.
+[[nodiscard]] bool is_token(std::string_view text) noexcept {
+    constexpr std::string_view marks = "!#$%&'*+-.^_`|~";
+    for (const char c : text) {
+        const bool alphanumeric =
+            (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
+        if (!alphanumeric && marks.find(c) == npos) return false;
+    }
+    return !text.empty();
+}
+
+// RFC 9110 §5.5: visible characters, SP, HTAB and obs-text; never CR, LF, NUL or other controls.
+[[nodiscard]] bool is_field_value(std::string_view text) noexcept {
+    for (const char c : text) {
+        const auto byte = static_cast<unsigned char>(c);
+        if ((byte < 0x20 && byte != '\t') || byte == 0x7f) return false;
+    }
+    return true;
+}
+constexpr std::string_view field_value_rule =
+    "may hold visible characters, spaces and tabs only: no CR, LF, NUL or other controls";
+
+// --- Handlers: each checks one value and stores it ----------------------------------------------
+
+[[nodiscard]] std::uint64_t limit_value(const Limits& limits, const LimitRule& rule) noexcept {
+    return rule.wide_field != nullptr ? limits.*rule.wide_field : limits.*rule.field;
+}
+
+bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noexcept {
+    const Amount low{unit, min};
+    const Amount high{unit, max};
+    switch (unit) {
+        case Unit::count:
+            return p.fail("must be a whole number from ", min, " to ", max);
+        case Unit::power_of_two:
+            return p.fail("must be a power of two from ", min, " to ", max);
+        case Unit::bytes:
+            return p.fail("must be a byte count from ", low, " to ", high, ", like 4096 or 4K");
+        case Unit::ms:
+            return p.fail("must be a duration from ", low, " to ", high, ", like 250ms or 10s");
+    }
+    return false;
+}
+
+bool set_limit(Parser& p, std::string_view value) {
+    const LimitRule& rule = p.flag->limit;
+    const std::optional<std::uint64_t> number = parse_amount(rule.unit, value);
+    const bool fits = number && *number >= rule.min && *number <= rule.max &&
+                      (rule.unit != Unit::power_of_two || std::has_single_bit(*number));
+    if (!fits) return fail_range(p, rule.unit, rule.min, rule.max);
+    if (rule.wide_field != nullptr)
+        p.config.limits.*rule.wide_field = *number;
+    else
+        p.config.limits.*rule.field = std::uint32_t(*number);
+    return true;
+}
+
+// inet_pton wants a C string and `host` is only part of one.
+[[nodiscard]] bool parse_host(std::string_view host, int family, std::uint8_t (&address)[16]) {
+    char text[64];
+    if (host.empty() || host.size() >= sizeof text) return false;
+    std::memcpy(text, host.data(), host.size());
+    text[host.size()] = '\0';
+    return inet_pton(family, text, address) == 1;
+}
+
+[[nodiscard]] bool is_listed(const Config& config, const ListenAddress& address) noexcept {
+    for (std::size_t i = 0; i < config.listen_count; ++i) {
+        const ListenAddress& other = config.listen[i];
+        if (other.family == address.family && other.port == address.port &&
+            std::memcmp(other.address, address.address, sizeof address.address) == 0)
+            return true;
+    }
+    return false;
+}
+
+// 0.0.0.0:8080, [::1]:8080, :8080 (every IPv4 address) or 8080.
+bool add_listen(Parser& p, std::string_view value) {
+    Config& config = p.config;
+    if (config.listen_count == listen_max) return p.fail("at most ", listen_max, " addresses");
+    ListenAddress address;
+    address.family = AF_INET;
+    std::string_view host = "0.0.0.0";
+    std::string_view port = value;
+    if (value.starts_with('[')) {
+        const std::size_t close = value.find("]:");
+        if (close == npos) return p.fail("an IPv6 address needs a port after it: [::1]:8080");
+        address.family = AF_INET6;
+        host = head(tail(value, 1), close - 1);
+        port = tail(value, close + 2);
+    } else if (const std::size_t colon = value.rfind(':'); colon != npos) {
+        if (colon > 0) host = head(value, colon);
+        port = tail(value, colon + 1);
+        if (host.find(':') != npos) return p.fail("an IPv6 address goes in brackets: [::1]:8080");
+    }
+    if (!parse_host(host, address.family, address.address))
+        return p.fail("the address must be IPv4 like 127.0.0.1 or IPv6 in brackets like [::1]");
+    const std::optional<std::uint16_t> number = parse_port(port);
+    if (!number) return p.fail("the port must be a whole number from 0 to 65535");
+    address.port = *number;
+    // SO_REUSEPORT would let both bind and split the connections between them.
+    if (address.port != 0 && is_listed(config, address)) return p.fail("given twice");
+    Text{address.text, sizeof address.text}.add(value);
+    config.listen[config.listen_count++] = address;
+    return true;
+}
+
+bool set_threads(Parser& p, std::string_view value) {
+    const std::optional<std::uint64_t> threads = whole_in(p, value, 1, threads_ceiling);
+    if (threads) p.config.threads = std::uint32_t(*threads);
+    return threads.has_value();
+}
+
+// One item of --cpus, "3" or "1-3": appends its CPUs, refusing any named before.
+bool add_cpus(Parser& p, std::string_view item, std::uint64_t (&seen)[cpus_max / 64]) {
+    const std::size_t dash = item.find('-');
+    const std::optional<std::uint64_t> first = parse_whole(head(item, dash));
+    const std::optional<std::uint64_t> last =
+        dash == npos ? first : parse_whole(tail(item, dash + 1));
+    if (!first || !last || *first >= cpus_max || *last >= cpus_max)
+        return p.fail("CPUs must be numbers from 0 to ", cpus_max - 1, ", like 0,2 or 1-3,5");
+    if (*first > *last) return p.fail("the range ", *first, "-", *last, " runs backwards");
+    for (std::uint64_t cpu = *first; cpu <= *last; ++cpu) {
+        const std::uint64_t bit = 1ull << (cpu % 64);
+        if (seen[cpu / 64] & bit) return p.fail("CPU ", cpu, " is named twice");
+        seen[cpu / 64] |= bit;
+        p.config.cpus[p.config.cpu_count++] = std::uint16_t(cpu);  // fits: each CPU once
+    }
+    return true;
+}
+
+bool set_cpus(Parser& p, std::string_view value) {
+    static_assert(cpus_max % 64 == 0);
+    std::uint64_t seen[cpus_max / 64] = {};
+    p.config.cpu_count = 0;  // given again, the last list wins
+    for (;;) {
+        const std::size_t comma = value.find(',');
+        if (!add_cpus(p, head(value, comma), seen)) return false;
+        if (comma == npos) return true;
+        value = tail(value, comma + 1);
+    }
+}
+
+bool set_engine(Parser& p, std::string_view value) {
+    const std::optional<std::uint32_t> engine = find_choice(engines, value);
+    if (!engine) return p.fail("must be ", Choices{engines});
+    p.config.engine = EngineChoice(*engine);
+    return true;
+}
+
+bool add_disabled(Parser& p, std::string_view value) {
+    const std::optional<std::uint32_t> bit = find_choice(features, value);
+    if (!bit) return p.fail("must be one of ", Choices{features});
+    p.config.disabled_features |= *bit;
+    return true;
+}
+
+bool set_status(Parser& p, std::string_view value) {
+    const std::optional<std::uint64_t> status = whole_in(p, value, 100, 999);
+    if (status) p.config.status = std::uint16_t(*status);
+    return status.has_value();
+}
+
+enum class Claim : std::uint8_t { take, leave, refused };
+
+// --body, --body-file and --body-size each say what the body is, so one may be given. A flag
+// beats the environment, as everywhere, and a flag given again replaces its value.
+[[nodiscard]] Claim claim_body(Parser& p) noexcept {
+    const Flag* holder = p.body_flag;
+    if (holder == nullptr || holder == p.flag) {
+        p.body_flag = p.flag;
+        return Claim::take;
+    }
+    const bool held_from_env = p.origin_of(*holder).from_env;
+    if (p.origin_of(*p.flag).from_env && !held_from_env) return Claim::leave;
+    if (held_from_env)
+        (void)p.fail("cannot be combined with ", EnvName{holder->name}.view());
+    else
+        (void)p.fail("cannot be combined with --", holder->name);
+    return Claim::refused;
+}
+
+bool set_body(Parser& p, std::string_view value) {
+    const Claim claim = claim_body(p);
+    if (claim == Claim::take) p.config.body = value;
+    return claim != Claim::refused;
+}
+
+bool set_body_file(Parser& p, std::string_view value) {
+    if (value.empty()) return p.fail("needs a path");
+    const Claim claim = claim_body(p);
+    if (claim == Claim::take) p.body_path = value;
+    return claim != Claim::refused;
+}
+
+bool set_body_size(Parser& p, std::string_view value) {
+    const std::optional<std::uint64_t> bytes = parse_scaled(value, byte_units);
+    if (!bytes || *bytes > body_bytes_ceiling)
+        return fail_range(p, Unit::bytes, 0, body_bytes_ceiling);
+    const Claim claim = claim_body(p);
+    if (claim == Claim::take) p.body_bytes = *bytes;
+    return claim != Claim::refused;
+}
+
+bool set_content_type(Parser& p, std::string_view value) {
+    if (!is_field_value(value)) return p.fail(field_value_rule);
+    p.config.content_type = value;
+    return true;
+}
+
+bool set_server(Parser& p, std::string_view value) {
+    if (!is_field_value(value)) return p.fail(field_value_rule);
+    p.config.server = value;
+    return true;
+}
+
+struct Written {
+    std::string_view name;
+    std::string_view reason;
+};
+constexpr Written written_by_us[] = {
+    {"content-length", "uring-okay writes Content-Length itself"},
+    {"transfer-encoding",
+     "uring-okay frames its body with Content-Length, never Transfer-Encoding"},
+    {"connection", "uring-okay writes Connection itself"},
+    {"date", "uring-okay writes Date itself; --no-date leaves it out"},
+    {"content-type", "set Content-Type with --content-type"},
+    {"server", "set Server with --server"},
+};
+
+// "Name: value", kept as given: the response writes it as one field line.
+bool add_header(Parser& p, std::string_view value) {
+    Config& config = p.config;
+    if (config.header_count == headers_max) return p.fail("at most ", headers_max, " fields");
+    const std::size_t colon = value.find(':');
+    if (colon == npos) return p.fail("must be 'Name: value'");
+    const std::string_view name = head(value, colon);
+    if (!is_token(name))
+        return p.fail("the name must be a token: letters, digits and !#$%&'*+-.^_`|~");
+    for (const Written& written : written_by_us) {
+        if (equal_ignoring_case(name, written.name)) return p.fail(written.reason);
+    }
+    if (!is_field_value(tail(value, colon + 1))) return p.fail("the value ", field_value_rule);
+    config.headers[config.header_count++] = value;
+    return true;
+}
+
+bool set_quiet(Parser& p, std::string_view) {
+    p.config.quiet = true;
+    return true;
+}
+
+bool set_no_date(Parser& p, std::string_view) {
+    p.config.date = false;
+    return true;
+}
+
+bool set_minimal(Parser& p, std::string_view) {
+    p.config.minimal = true;
+    return true;
+}
+
+bool ask_help(Parser& p, std::string_view) {
+    p.result.outcome = ParseOutcome::help;
+    return true;
+}
+
+bool ask_version(Parser& p, std::string_view) {
+    p.result.outcome = ParseOutcome::version;
+    return true;
+}
+
+// --- The table ----------------------------------------------------------------------------------
+
+constexpr Flag limit_flag(std::string_view name, LimitRule rule, std::string_view meaning) {
+    constexpr std::string_view metavars[] = {"N", "N", "BYTES", "MS"};  // by Unit
+    return {name,      0,       Form::value, Section::limits, metavars[int(rule.unit)],
+            set_limit, meaning, rule};
+}
+
+constexpr Flag flags[] = {
+    {"listen", 'l', Form::value, Section::listening, "ADDR:PORT", add_listen,
+     "listen here, repeatable (default 0.0.0.0:8080):\n"
+     "0.0.0.0:8080, 127.0.0.1:0, [::1]:8080, [::]:80, :8080 or 8080"},
+    {"threads", 't', Form::value, Section::listening, "N", set_threads,
+     "engine threads (default one per CPU in the affinity mask)"},
+    {"cpus", 0, Form::value, Section::listening, "LIST", set_cpus,
+     "thread i runs on the (i mod n)-th CPU listed: 0,2 or 1-3,5"},
+
+    {"status", 0, Form::value, Section::answer, "CODE", set_status,
+     "status code, 100 to 999 (default 200)"},
+    {"body", 0, Form::value, Section::answer, "TEXT", set_body, "the body (default OK)"},
+    {"body-file", 0, Form::value, Section::answer, "PATH", set_body_file,
+     "the body: a file's bytes, read once at start-up"},
+    {"body-size", 0, Form::value, Section::answer, "BYTES", set_body_size,
+     "the body: that many generated bytes, like 1K"},
+    {"content-type", 0, Form::value, Section::answer, "TYPE", set_content_type,
+     "Content-Type, empty for none (default text/plain)"},
+    {"header", 'H', Form::value, Section::answer, "'NAME: VALUE'", add_header,
+     "one more header field, repeatable"},
+    {"server", 0, Form::value, Section::answer, "NAME", set_server,
+     "Server field, empty for none (default none)"},
+    {"no-date", 0, Form::toggle, Section::answer, "", set_no_date, "leave out the Date field"},
+    {"minimal", 0, Form::toggle, Section::answer, "", set_minimal,
+     "only the status line, Content-Length and the body"},
+
+    limit_flag("request-line-bytes-max",
+               {Unit::bytes, request_line_bytes_floor, header_bytes_ceiling,
+                &Limits::request_line_bytes_max},
+               "longest request line; past it, 414"),
+    limit_flag(
+        "header-bytes-max",
+        {Unit::bytes, request_line_bytes_floor, header_bytes_ceiling, &Limits::header_bytes_max},
+        "request line and header fields; past them, 431"),
+    limit_flag("header-count-max",
+               {Unit::count, 1, header_count_ceiling, &Limits::header_count_max},
+               "header field lines; past them, 431"),
+    limit_flag("body-bytes-max",
+               {Unit::bytes, 0, body_bytes_max_ceiling, nullptr, &Limits::body_bytes_max},
+               "request body, skipped unread; past it, 413"),
+    limit_flag("connections-max", {Unit::count, 1, connections_ceiling, &Limits::connections_max},
+               "per thread; past it, accept and close"),
+    limit_flag("buffer-count", {Unit::power_of_two, 1, buffer_count_ceiling, &Limits::buffer_count},
+               "receive buffers per thread, a power of two"),
+    limit_flag("buffer-bytes",
+               {Unit::bytes, buffer_bytes_floor, buffer_bytes_ceiling, &Limits::buffer_bytes},
+               "bytes per receive buffer"),
+    limit_flag("batch-count", {Unit::count, 1, batch_count_ceiling, &Limits::batch_count},
+               "answers one send may carry"),
+    limit_flag("owed-max", {Unit::count, 1, owed_ceiling, &Limits::owed_max},
+               "answers owed per connection before reads stop"),
+    limit_flag("header-timeout-ms", {Unit::ms, 1, day_ms, &Limits::header_timeout_ms},
+               "a request's header section must arrive within"),
+    limit_flag("idle-timeout-ms", {Unit::ms, 1, day_ms, &Limits::idle_timeout_ms},
+               "a keep-alive connection may sit silent for"),
+    limit_flag("drain-timeout-ms", {Unit::ms, 0, day_ms, &Limits::drain_timeout_ms},
+               "after SIGTERM, owed answers must leave within"),
+    limit_flag("linger-ms", {Unit::ms, 1, day_ms, &Limits::linger_ms},
+               "after the last answer, wait for the client's FIN"),
+
+    {"engine", 0, Form::value, Section::engine, "auto|uring|epoll", set_engine,
+     "io_uring, or epoll where it is refused (default auto)"},
+    {"disable", 0, Form::value, Section::engine, "FEATURE", add_disabled,
+     "one io_uring feature not to use, repeatable:\n"
+     "defer-taskrun, coop-taskrun, multishot-accept,\n"
+     "multishot-recv or registered-ring"},
+    {"quiet", 'q', Form::toggle, Section::engine, "", set_quiet,
+     "print nothing at start-up but errors"},
+    {"help", 'h', Form::action, Section::engine, "", ask_help, "print this and exit"},
+    {"version", 'V', Form::action, Section::engine, "", ask_version, "print the version and exit"},
+};
+
+// Every name fits EnvName, and every 32-bit limit its field.
+constexpr bool flags_fit() {
+    for (const Flag& flag : flags) {
+        if (env_prefix.size() + flag.name.size() >= 48) return false;
+        if (flag.limit.field != nullptr && flag.limit.max > 0xffff'ffffu) return false;
+    }
+    return std::size(flags) <= flags_max;
+}
+static_assert(flags_fit());
+
+std::size_t index_of(const Flag& flag) noexcept {
+    return std::size_t(&flag - flags);
+}
+
+[[nodiscard]] const Flag* find_long(std::string_view name) noexcept {
+    for (const Flag& flag : flags) {
+        if (flag.name == name) return &flag;
+    }
+    return nullptr;
+}
+
+[[nodiscard]] const Flag* find_short(char name) noexcept {
+    for (const Flag& flag : flags) {
+        if (name != 0 && flag.short_name == name) return &flag;
+    }
+    return nullptr;
+}
+
+// --- Parsing ------------------------------------------------------------------------------------
+
+struct Argument {
+    const Flag* flag = nullptr;
+    std::string_view name;                  // as typed, for "unknown flag"; empty: no flag at all
+    std::optional<std::string_view> value;  // after '=', or after -x
+};
+
+// "--name", "--name=value", "-x" or "-xvalue". Short switches do not combine: -qV is unknown.
+[[nodiscard]] Argument split_argument(std::string_view text) noexcept {
+    Argument argument;
+    if (text.starts_with("--") && text.size() > 2) {
+        const std::size_t equals = text.find('=');
+        argument.name = head(text, equals);
+        if (equals != npos) argument.value = tail(text, equals + 1);
+        argument.flag = find_long(tail(argument.name, 2));
+    } else if (text.size() >= 2 && text[0] == '-' && text[1] != '-') {
+        argument.name = head(text, 2);
+        argument.flag = find_short(text[1]);
+        if (text.size() > 2) argument.value = tail(text, 2);
+        if (argument.value && argument.flag && argument.flag->form != Form::value) {
+            argument.flag = nullptr;
+            argument.name = text;
+        }
+    }
+    return argument;
+}
+
+bool apply(Parser& p, const Flag& flag, std::string_view value) {
+    p.flag = &flag;
+    return flag.handler(p, value);
+}
+
+// False when parsing stops here: a usage error, or --help or --version.
+bool parse_arguments(Parser& p, int argc, const char* const* argv) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view text = argv[i];
+        const Argument argument = split_argument(text);
+        if (argument.name.empty()) return p.fail_plain(Shown{text}, ": unexpected argument");
+        if (argument.flag == nullptr) return p.fail_plain(Shown{argument.name}, ": unknown flag");
+        const Flag& flag = *argument.flag;
+        const bool takes_value = flag.form == Form::value;
+        std::optional<std::string_view> value = argument.value;
+        if (takes_value && !value && i + 1 < argc) value = argv[++i];
+        p.origin_of(flag) = {value.value_or(""), true, false, takes_value && value};
+        if (!takes_value && value) return p.fail_at(flag, "takes no value");
+        if (takes_value && !value) return p.fail_at(flag, "needs a value");
+        if (!apply(p, flag, *value) || p.result.outcome != ParseOutcome::run) return false;
+    }
+    return true;
+}
+
+[[nodiscard]] std::optional<std::string_view> find_variable(const char* const* environment,
+                                                            std::string_view name) noexcept {
+    for (; environment != nullptr && *environment != nullptr; ++environment) {
+        const std::string_view entry = *environment;
+        if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
+            return tail(entry, name.size() + 1);
+    }
+    return std::nullopt;
+}
+
+// URING_OKAY_<NAME> for each flag the command line did not give, in table order.
+bool parse_environment(Parser& p, const char* const* environment) {
+    for (const Flag& flag : flags) {
+        Origin& origin = p.origin_of(flag);
+        if (flag.form == Form::action || origin.given) continue;
+        const std::optional<std::string_view> value =
+            find_variable(environment, EnvName{flag.name}.view());
+        if (!value) continue;
+        origin = {*value, true, true, true};
+        if (flag.form == Form::toggle) {
+            const std::optional<std::uint32_t> on = find_choice(switch_words, *value);
+            if (!on) return p.fail_at(flag, "must be 1 or 0 (or true, false, yes, no, on, off)");
+            if (*on == 0) continue;
+        }
+        if (!apply(p, flag, *value)) return false;
+    }
+    return true;
+}
+
+// With no --listen, 0.0.0.0:8080; PORT (the PaaS convention) moves only this default.
+bool listen_by_default(Parser& p, const char* const* environment) {
+    Config& config = p.config;
+    if (config.listen_count > 0) return true;
+    std::uint16_t port = default_port;
+    if (const std::optional<std::string_view> text = find_variable(environment, "PORT")) {
+        const std::optional<std::uint16_t> number = parse_port(*text);
+        if (!number)
+            return p.fail_plain("PORT=", Shown{*text}, ": must be a whole number from 0 to 65535");
+        port = *number;
+    }
+    ListenAddress& address = config.listen[0];
+    address = ListenAddress{};
+    address.family = AF_INET;
+    address.port = port;
+    Text{address.text, sizeof address.text}.add("0.0.0.0:").add(std::uint64_t{port});
+    config.listen_count = 1;
+    return true;
+}
+
+// A relation of limits_related_validly. The message names the flag that was given, so a
+// --header-bytes-max below the default request line says so rather than blaming the default.
+bool check_order(Parser& p, std::string_view smaller_name, std::string_view larger_name) {
+    const Flag& smaller = *find_long(smaller_name);
+    const Flag& larger = *find_long(larger_name);
+    const std::uint64_t small = limit_value(p.config.limits, smaller.limit);
+    const std::uint64_t large = limit_value(p.config.limits, larger.limit);
+    if (small <= large) return true;
+    if (p.origin_of(smaller).given || !p.origin_of(larger).given)
+        return p.fail_at(smaller, "must not exceed --", larger.name, " (", large, ")");
+    return p.fail_at(larger, "must be at least --", smaller.name, " (", small, ")");
+}
+
+bool check_limits(Parser& p) {
+    if (!check_order(p, "request-line-bytes-max", "header-bytes-max")) return false;
+    if (!check_order(p, "batch-count", "owed-max")) return false;
+    // Every value passed its own range: only a relation added to limits.hpp alone lands here.
+    if (!limits_related_validly(p.config.limits))
+        return p.fail_plain("limits: the values do not fit together (limits_related_validly)");
+    return true;
+}
+
+struct ErrnoName {
+    int number;
+    std::string_view name;
+};
+constexpr ErrnoName errno_names[] = {
+    {EACCES, "EACCES"}, {ENOENT, "ENOENT"}, {ENOTDIR, "ENOTDIR"}, {EISDIR, "EISDIR"},
+    {ELOOP, "ELOOP"},   {EMFILE, "EMFILE"}, {ENFILE, "ENFILE"},   {ENOMEM, "ENOMEM"},
+    {EIO, "EIO"},       {EPERM, "EPERM"},   {ENXIO, "ENXIO"},     {ENAMETOOLONG, "ENAMETOOLONG"},
+};
+
+bool fail_errno(Parser& p, int number) {
+    for (const ErrnoName& known : errno_names) {
+        if (known.number == number) return p.fail(known.name, " (", std::strerror(number), ")");
+    }
+    return p.fail("errno ", std::uint64_t(number), " (", std::strerror(number), ")");
+}
+
+// Up to `bytes`, fewer if the file shrank since fstat; -errno when a read fails.
+[[nodiscard]] std::int64_t read_all(int fd, char* data, std::uint64_t bytes) noexcept {
+    std::uint64_t got = 0;
+    while (got < bytes) {
+        const ssize_t n = read(fd, data + got, bytes - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -errno;
+        if (n == 0) break;
+        got += std::uint64_t(n);
+    }
+    return std::int64_t(got);
+}
+
+bool read_body_file(Parser& p) {
+    p.flag = p.body_flag;
+    // The path is the tail of an argv or environ string, so a NUL ends it. O_NONBLOCK: a FIFO
+    // must not hold up start-up; it is refused below as not a regular file.
+    const int fd = open(p.body_path.data(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (fd < 0) return fail_errno(p, errno);
+    struct stat status {};
+    const bool regular = fstat(fd, &status) == 0 && S_ISREG(status.st_mode);
+    const auto bytes = std::uint64_t(status.st_size);
+    const bool fits = regular && bytes <= body_bytes_ceiling;
+    char* data = fits ? static_cast<char*>(std::malloc(bytes + 1)) : nullptr;
+    const std::int64_t got = data != nullptr ? read_all(fd, data, bytes) : 0;
+    close(fd);
+    if (!regular) return p.fail("must name a regular file");
+    if (!fits)
+        return p.fail("is ", bytes, " bytes, past ", Amount{Unit::bytes, body_bytes_ceiling});
+    if (data == nullptr) return fail_errno(p, ENOMEM);
+    if (got < 0) {
+        std::free(data);
+        return fail_errno(p, int(-got));
+    }
+    p.config.body = {data, std::size_t(got)};
+    return true;
+}
+
+// Exactly `bytes` bytes: the alphabet and digits, line after line.
+bool generate_body(Parser& p, std::uint64_t bytes) {
+    constexpr std::string_view line = "abcdefghijklmnopqrstuvwxyz0123456789\n";
+    p.flag = p.body_flag;
+    char* data = static_cast<char*>(std::malloc(bytes + 1));
+    if (data == nullptr) return fail_errno(p, ENOMEM);
+    std::uint64_t filled = bytes < line.size() ? bytes : line.size();
+    std::memcpy(data, line.data(), filled);
+    // Each copy doubles what is written; it starts at a multiple of the line, so the lines go on.
+    while (filled < bytes) {
+        const std::uint64_t copied = filled < bytes - filled ? filled : bytes - filled;
+        std::memcpy(data + filled, data, copied);
+        filled += copied;
+    }
+    p.config.body = {data, bytes};
+    return true;
+}
+
+// Last, so that nothing is read or allocated for a command line that fails.
+bool make_body(Parser& p) {
+    if (!p.body_path.empty()) return read_body_file(p);
+    if (p.body_bytes) return generate_body(p, *p.body_bytes);
+    return true;
+}
+
+// --- Help ---------------------------------------------------------------------------------------
+
+constexpr std::size_t help_column = 38;  // where meanings start
+constexpr std::string_view section_titles[] = {"Listening and threads", "Answer",
+                                               "Limits (bytes take K, M or G; times ms or s)",
+                                               "Engine and output"};
+
+void add_help_line(Text& text, const Flag& flag) {
+    const std::size_t start = text.bytes();
+    text.add("  ");
+    if (flag.short_name != 0)
+        text.push('-').push(flag.short_name).add(", ");
+    else
+        text.add("    ");
+    text.add("--").add(flag.name);
+    if (!flag.metavar.empty()) text.push(' ').add(flag.metavar);
+    const std::size_t used = text.bytes() - start;
+    for (std::size_t column = used; column < help_column || column < used + 2; ++column)
+        text.push(' ');
+    for (const char c : flag.meaning) {
+        text.push(c);
+        if (c == '\n') {
+            for (std::size_t column = 0; column < help_column; ++column) text.push(' ');
+        }
+    }
+    if (flag.section == Section::limits)
+        text.add(" (default ")
+            .add(Amount{flag.limit.unit, limit_value(Limits{}, flag.limit)})
+            .push(')');
+    text.push('\n');
+}
+
+void write_all(int fd, std::string_view bytes) noexcept {
+    while (!bytes.empty()) {
+        const ssize_t n = write(fd, bytes.data(), bytes.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // nobody reads the help: nothing better to do
+        bytes.remove_prefix(std::size_t(n));
+    }
+}
+
+}  // namespace
+
+ParseResult parse_config(int argc, const char* const* argv, const char* const* environment,
+                         Config& config) noexcept {
+    ParseResult result;
+    config = Config{};
+    Parser p{config, result};
+    if (parse_arguments(p, argc, argv) && parse_environment(p, environment) &&
+        listen_by_default(p, environment) && check_limits(p))
+        (void)make_body(p);
+    return result;
+}
+
+void write_help(int fd) noexcept {
+    char buffer[8192];
+    Text text{buffer, sizeof buffer};
+    text.add(
+        "usage: uring-okay [FLAG]...\n"
+        "Answers every HTTP/1.x request with one response, formatted once at start-up.\n");
+    for (std::size_t section = 0; section < std::size(section_titles); ++section) {
+        text.push('\n').add(section_titles[section]).add(":\n");
+        for (const Flag& flag : flags) {
+            if (std::size_t(flag.section) == section) add_help_line(text, flag);
+        }
+    }
+    text.add(
+        "\nEvery flag can also be set as URING_OKAY_<NAME>, like URING_OKAY_HEADER_BYTES_MAX=32K\n"
+        "(switches as 1 or 0); the command line wins. PORT=N moves the default address to\n"
+        "0.0.0.0:N. A bad flag exits 2.\n");
+    write_all(fd, text.view());
+}
+
+}  // namespace uring_okay

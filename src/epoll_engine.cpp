@@ -1,0 +1,499 @@
+// The epoll engine: the io_uring engine's contract where io_uring is refused (Docker's seccomp,
+// kernel.io_uring_disabled, gVisor, kernels before 5.1). Readiness instead of completions, the
+// same Connection, slots, timeouts, lingering close and drain. It knows no HTTP grammar.
+#include <fcntl.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <ctime>
+#include <string_view>
+
+#include "uring_okay/assert.hpp"
+#include "uring_okay/engine.hpp"
+#include "uring_okay/response.hpp"
+#include "uring_okay/slots.hpp"
+
+namespace uring_okay {
+namespace {
+
+// Every loop has a bound, so one busy client or listener cannot starve the others; epoll is
+// level-triggered, so whatever is left is reported again on the next epoll_wait.
+constexpr int events_max = 256;
+constexpr int accepts_per_event = 64;
+constexpr int reads_per_event = 16;
+constexpr int sends_per_event = 64;
+constexpr time_t tick_seconds = 1;
+
+// What an epoll event names, packed into data.u64 beside the slot index and its generation.
+enum class Source : std::uint8_t { listener, wake, tick, connection };
+
+struct Cookie {
+    Source source;
+    std::uint32_t index;  // the slot, or the listener's place in EngineSetup::listen_fds
+    std::uint32_t generation;
+};
+
+constexpr std::uint64_t pack(Source source, std::uint32_t index, std::uint32_t generation) {
+    return std::uint64_t(source) << 56 | std::uint64_t(generation) << 32 | index;
+}
+
+constexpr Cookie unpack(std::uint64_t data) {
+    return {Source(data >> 56), std::uint32_t(data),
+            std::uint32_t(data >> 32) & Slots::generation_mask};
+}
+
+// Slot::engine_state bits.
+namespace state {
+constexpr std::uint8_t watching_in = 1u << 0;   // EPOLLIN | EPOLLRDHUP in the interest set
+constexpr std::uint8_t watching_out = 1u << 1;  // EPOLLOUT in the interest set
+constexpr std::uint8_t send_blocked = 1u << 2;  // EAGAIN, or the send bound: wait for EPOLLOUT
+constexpr std::uint8_t paused = 1u << 3;        // owed reached owed_max: unread until half left
+constexpr std::uint8_t peer_eof = 1u << 4;      // recv returned 0
+constexpr std::uint8_t lingering = 1u << 5;     // SHUT_WR sent: reading on to the client's FIN
+}  // namespace state
+
+[[nodiscard]] bool is_reset(int error) {
+    return error == ECONNRESET || error == EPIPE;
+}
+
+// Out of descriptors or memory: accepting again at once would fail again, in a busy loop.
+[[nodiscard]] bool is_accept_shortage(int error) {
+    return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
+}
+
+class EpollEngine {
+  public:
+    explicit EpollEngine(const EngineSetup& setup) noexcept
+        : setup_(setup), limits_(setup.config->limits), counters_(*setup.counters) {}
+    EpollEngine(const EpollEngine&) = delete;
+    EpollEngine& operator=(const EpollEngine&) = delete;
+    ~EpollEngine();
+
+    [[nodiscard]] int start() noexcept;  // 0, or -errno before serving anything
+    [[nodiscard]] int run() noexcept;    // 0 after a drain
+
+  private:
+    [[nodiscard]] int watch_fd(int fd, std::uint32_t events, std::uint64_t data) noexcept;
+    void dispatch(const epoll_event& event) noexcept;
+    void on_listener(std::uint32_t index) noexcept;
+    void on_accepted(int fd) noexcept;
+    void on_wake() noexcept;
+    void on_tick() noexcept;
+    void on_connection(Cookie cookie, std::uint32_t events) noexcept;
+    void on_lingering(Slot& slot) noexcept;
+    [[nodiscard]] bool receive(Slot& slot, std::uint32_t events) noexcept;
+    [[nodiscard]] bool send_owed(Slot& slot) noexcept;
+    void settle(Slot& slot) noexcept;
+    void linger(Slot& slot) noexcept;
+    void watch(Slot& slot) noexcept;
+    void sweep(Slot& slot) noexcept;
+    void close(Slot& slot, Counter& reason) noexcept;
+    void back_off(std::uint32_t index) noexcept;
+    void readmit_listeners() noexcept;
+    void close_listeners() noexcept;
+    void arm_tick() noexcept;
+    void disarm_tick_when_quiet() noexcept;
+
+    const EngineSetup& setup_;
+    const Limits& limits_;
+    Counters& counters_;
+    Responses responses_;
+    Slots slots_;
+    char* buffer_ = nullptr;                        // one recv buffer: bytes never outlive on_bytes
+    std::uint64_t* linger_deadlines_ms_ = nullptr;  // by slot index, while lingering
+    int epoll_fd_ = -1;
+    int timer_fd_ = -1;
+    int listen_fds_[listen_max]{};
+    bool backed_off_[listen_max]{};  // out of the epoll set until the next tick
+    bool owns_listeners_ = false;    // serving began: this thread closes them
+    bool tick_armed_ = false;
+    bool draining_ = false;
+    std::uint64_t drain_deadline_ms_ = 0;
+    std::uint64_t now_ms_ = 0;
+};
+
+EpollEngine::~EpollEngine() {
+    if (slots_.used() != 0) {
+        slots_.for_each_used([this](Slot& slot) { close(slot, counters_.closed_errors); });
+    }
+    if (owns_listeners_) close_listeners();
+    if (timer_fd_ >= 0) ::close(timer_fd_);
+    if (epoll_fd_ >= 0) ::close(epoll_fd_);
+    std::free(linger_deadlines_ms_);
+    std::free(buffer_);
+}
+
+int EpollEngine::watch_fd(int fd, std::uint32_t events, std::uint64_t data) noexcept {
+    epoll_event event{};
+    event.events = events;
+    event.data.u64 = data;
+    return epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &event) == 0 ? 0 : -errno;
+}
+
+// Everything the thread will use is taken here; after it, nothing is allocated.
+int EpollEngine::start() noexcept {
+    if (!responses_.build(setup_.config->response_spec(), limits_.batch_count,
+                          realtime_seconds()) ||
+        !slots_.allocate(limits_)) {
+        return -ENOMEM;
+    }
+    buffer_ = static_cast<char*>(std::malloc(limits_.buffer_bytes));
+    linger_deadlines_ms_ = static_cast<std::uint64_t*>(
+        std::calloc(limits_.connections_max, sizeof *linger_deadlines_ms_));
+    if (buffer_ == nullptr || linger_deadlines_ms_ == nullptr) return -ENOMEM;
+    epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_fd_ < 0) return -errno;
+    timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (timer_fd_ < 0) return -errno;
+    if (int error = watch_fd(timer_fd_, EPOLLIN, pack(Source::tick, 0, 0))) return error;
+    if (int error = watch_fd(setup_.wake_fd, EPOLLIN, pack(Source::wake, 0, 0))) return error;
+    for (std::uint32_t index = 0; index < setup_.listen_count; ++index) {
+        const int fd = setup_.listen_fds[index];
+        listen_fds_[index] = fd;
+        const int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) return -errno;
+        if (int error = watch_fd(fd, EPOLLIN, pack(Source::listener, index, 0))) return error;
+    }
+    owns_listeners_ = true;
+    return 0;
+}
+
+// Never a periodic wake-up: the only timer is the tick, armed while it has work.
+int EpollEngine::run() noexcept {
+    epoll_event events[events_max];
+    for (;;) {
+        const int count = epoll_wait(epoll_fd_, events, events_max, -1);
+        if (count < 0) {
+            if (errno == EINTR) continue;
+            return -errno;
+        }
+        now_ms_ = monotonic_ms();
+        for (int index = 0; index < count; ++index) dispatch(events[index]);
+        if (draining_ && slots_.used() == 0) return 0;
+    }
+}
+
+void EpollEngine::dispatch(const epoll_event& event) noexcept {
+    const Cookie cookie = unpack(event.data.u64);
+    switch (cookie.source) {
+        case Source::listener:
+            return on_listener(cookie.index);
+        case Source::wake:
+            return on_wake();
+        case Source::tick:
+            return on_tick();
+        case Source::connection:
+            return on_connection(cookie, event.events);
+    }
+}
+
+void EpollEngine::on_listener(std::uint32_t index) noexcept {
+    // Closed by a drain, or backed off, earlier in this batch of events.
+    if (listen_fds_[index] < 0 || backed_off_[index]) return;
+    for (int accepts = 0; accepts < accepts_per_event; ++accepts) {
+        const int fd = accept4(listen_fds_[index], nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            on_accepted(fd);
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (is_accept_shortage(errno)) {
+            counters_.accept_errors.add();
+            return back_off(index);
+        }
+        // ECONNABORTED, EPROTO, EPERM (a firewall), EINTR: that client only; the next may do.
+    }
+}
+
+void EpollEngine::on_accepted(int fd) noexcept {
+    Slot* slot = slots_.acquire();
+    if (slot == nullptr) {
+        ::close(fd);
+        counters_.accepts_refused_full.add();
+        return;
+    }
+    const std::uint32_t index = slots_.index(*slot);
+    if (watch_fd(fd, EPOLLIN | EPOLLRDHUP, pack(Source::connection, index, slot->generation))) {
+        ::close(fd);  // ENOMEM, or fs.epoll.max_user_watches reached
+        slots_.release(*slot);
+        counters_.accept_errors.add();
+        return;
+    }
+    counters_.accepted.add();
+    slot->connection.open(fd, now_ms_);
+    slot->engine_state = state::watching_in;
+    if (!tick_armed_) arm_tick();
+}
+
+// SIGTERM or SIGINT in main. The eventfd is not read, only dropped from the set: one eventfd
+// may wake every thread, and each must see it.
+void EpollEngine::on_wake() noexcept {
+    if (draining_) return;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, setup_.wake_fd, nullptr);
+    draining_ = true;
+    drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
+    close_listeners();
+    slots_.for_each_used([this](Slot& slot) {
+        const bool lingering = slot.engine_state & state::lingering;
+        if (!lingering && slot.connection.idle()) close(slot, counters_.closed_drain);
+    });
+    if (slots_.used() != 0 && !tick_armed_) arm_tick();
+}
+
+// Once a second while a connection is open, a listener is backed off, or a drain runs.
+void EpollEngine::on_tick() noexcept {
+    std::uint64_t expirations = 0;
+    // EAGAIN when disarmed since it fired: the sweep below is harmless either way.
+    [[maybe_unused]] const ssize_t got = read(timer_fd_, &expirations, sizeof expirations);
+    responses_.refresh_date(realtime_seconds());
+    readmit_listeners();
+    if (draining_ && now_ms_ >= drain_deadline_ms_) {
+        slots_.for_each_used([this](Slot& slot) { close(slot, counters_.closed_drain); });
+        return;
+    }
+    slots_.for_each_used([this](Slot& slot) { sweep(slot); });
+    disarm_tick_when_quiet();
+}
+
+// Deadlines only: a timeout closes without an answer.
+void EpollEngine::sweep(Slot& slot) noexcept {
+    if (slot.engine_state & state::lingering) {
+        if (now_ms_ >= linger_deadlines_ms_[slots_.index(slot)]) {
+            close(slot, counters_.closed_linger_timeout);
+        }
+        return;
+    }
+    switch (slot.connection.timed_out(now_ms_)) {
+        case Connection::Timeout::header:
+            return close(slot, counters_.closed_header_timeout);
+        case Connection::Timeout::idle:
+            return close(slot, counters_.closed_idle_timeout);
+        case Connection::Timeout::none:
+            return;
+    }
+}
+
+void EpollEngine::on_connection(Cookie cookie, std::uint32_t events) noexcept {
+    Slot* slot = slots_.find(cookie.index, cookie.generation);
+    if (slot == nullptr) return;  // closed earlier in this batch; the slot may serve another
+    if (slot->engine_state & state::lingering) return on_lingering(*slot);
+    // EPOLLERR and EPOLLHUP come even when not asked for: recv names the error or sees the EOF.
+    const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP);
+    if (readable && !receive(*slot, events)) return;
+    // A full socket stays full until EPOLLOUT says otherwise: no EAGAIN send per read.
+    const bool writable = events & (EPOLLOUT | EPOLLERR | EPOLLHUP);
+    if ((writable || !(slot->engine_state & state::send_blocked)) && !send_owed(*slot)) return;
+    settle(*slot);
+}
+
+// Reads until EAGAIN, a pause, the end of the requests, or the bound.
+bool EpollEngine::receive(Slot& slot, std::uint32_t events) noexcept {
+    Connection& connection = slot.connection;
+    const bool to_eof = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
+    for (int reads = 0; reads < reads_per_event; ++reads) {
+        const ssize_t got = recv(connection.fd, buffer_, limits_.buffer_bytes, 0);
+        if (got > 0) {
+            connection.on_bytes({buffer_, std::size_t(got)}, now_ms_, counters_);
+            if (!connection.wants_bytes()) {
+                slot.engine_state |= state::paused;
+                counters_.reads_paused.add();
+                return true;
+            }
+            if (connection.closing_asked()) return true;  // later bytes wait for the linger
+            // A short read emptied the socket: the EAGAIN recv would be a wasted syscall.
+            if (std::size_t(got) < limits_.buffer_bytes && !to_eof) return true;
+            continue;
+        }
+        if (got == 0) {
+            connection.on_peer_closed();
+            slot.engine_state |= state::peer_eof;
+            return true;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
+        if (errno == EINTR) continue;
+        close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
+        return false;
+    }
+    return true;
+}
+
+// After the last answer and our FIN: discard what the client still sends until its FIN, so our
+// close does not become an RST that destroys the answer in the client's receive buffer.
+void EpollEngine::on_lingering(Slot& slot) noexcept {
+    Connection& connection = slot.connection;
+    for (int reads = 0; reads < reads_per_event; ++reads) {
+        const ssize_t got = recv(connection.fd, buffer_, limits_.buffer_bytes, 0);
+        if (got > 0) {
+            connection.on_bytes({buffer_, std::size_t(got)}, now_ms_, counters_);  // counted only
+            continue;
+        }
+        if (got == 0) return close(slot, counters_.closed_by_peer);
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        if (errno == EINTR) continue;
+        return close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
+    }
+}
+
+// Sends what is owed until the socket is full, nothing is owed, or the bound.
+bool EpollEngine::send_owed(Slot& slot) noexcept {
+    Connection& connection = slot.connection;
+    slot.engine_state &= ~state::send_blocked;
+    for (int sends = 0; sends < sends_per_event; ++sends) {
+        Outgoing out{};
+        if (connection.in_flight()) {
+            out = connection.in_flight_rest();  // what EAGAIN left
+        } else {
+            const std::optional<Outgoing> next = connection.next_send(responses_);
+            if (!next) return true;
+            out = *next;
+        }
+        const ssize_t sent = send(connection.fd, out.data, out.bytes, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent > 0) {
+            connection.on_sent(std::uint32_t(sent), now_ms_, responses_, counters_);
+            continue;
+        }
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            slot.engine_state |= state::send_blocked;  // stays in flight until EPOLLOUT
+            return true;
+        }
+        if (errno == EINTR) continue;
+        close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
+        return false;
+    }
+    if (connection.in_flight() || connection.sending() || connection.owed_total() != 0) {
+        slot.engine_state |= state::send_blocked;
+    }
+    return true;
+}
+
+// After reading and sending: end the connection, or decide what epoll watches for it.
+void EpollEngine::settle(Slot& slot) noexcept {
+    Connection& connection = slot.connection;
+    if (connection.answered_all_and_ending()) {
+        if (slot.engine_state & state::peer_eof) return close(slot, counters_.closed_by_peer);
+        return linger(slot);
+    }
+    if (draining_ && connection.idle()) return close(slot, counters_.closed_drain);
+    // Half of owed_max, so a client at the limit is not paused and resumed at every batch;
+    // `<=` so that an owed_max of 1 resumes at all.
+    if ((slot.engine_state & state::paused) && connection.owed_total() <= limits_.owed_max / 2) {
+        slot.engine_state &= ~state::paused;
+    }
+    watch(slot);
+}
+
+void EpollEngine::linger(Slot& slot) noexcept {
+    if (shutdown(slot.connection.fd, SHUT_WR) != 0) {
+        return close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
+    }
+    slot.engine_state |= state::lingering;
+    slot.engine_state &= ~(state::send_blocked | state::paused);
+    linger_deadlines_ms_[slots_.index(slot)] = now_ms_ + limits_.linger_ms;
+    watch(slot);
+}
+
+// The interest set follows the state: EPOLLIN while more requests may be read (or the linger
+// waits for the FIN), EPOLLOUT while a send waits for room. Unwatched EPOLLRDHUP would repeat.
+void EpollEngine::watch(Slot& slot) noexcept {
+    const std::uint8_t bits = slot.engine_state;
+    const bool in =
+        (bits & state::lingering) || (!(bits & state::paused) && !slot.connection.closing_asked());
+    const bool out = !(bits & state::lingering) && (bits & state::send_blocked);
+    const std::uint8_t watching =
+        std::uint8_t((in ? state::watching_in : 0) | (out ? state::watching_out : 0));
+    if ((bits & (state::watching_in | state::watching_out)) == watching) return;
+    epoll_event event{};
+    event.events = (in ? EPOLLIN | EPOLLRDHUP : 0u) | (out ? EPOLLOUT : 0u);
+    event.data.u64 = pack(Source::connection, slots_.index(slot), slot.generation);
+    if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, slot.connection.fd, &event) != 0) {
+        return close(slot, counters_.closed_errors);  // ENOMEM: we could not keep track of it
+    }
+    slot.engine_state =
+        std::uint8_t((bits & ~(state::watching_in | state::watching_out)) | watching);
+}
+
+void EpollEngine::close(Slot& slot, Counter& reason) noexcept {
+    Connection& connection = slot.connection;
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection.fd, nullptr);
+    ::close(connection.fd);
+    if (connection.in_flight() || connection.sending()) connection.on_send_failed(responses_);
+    connection.fd = -1;
+    reason.add();
+    counters_.closed.add();
+    slots_.release(slot);
+    disarm_tick_when_quiet();
+}
+
+// EMFILE and the like: out of the set until the next tick, so a full accept queue cannot spin
+// us; the open connections are served meanwhile, and closing them frees descriptors.
+void EpollEngine::back_off(std::uint32_t index) noexcept {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fds_[index], nullptr);
+    backed_off_[index] = true;
+    if (!tick_armed_) arm_tick();
+}
+
+void EpollEngine::readmit_listeners() noexcept {
+    for (std::uint32_t index = 0; index < setup_.listen_count; ++index) {
+        if (!backed_off_[index] || listen_fds_[index] < 0) continue;
+        const std::uint64_t data = pack(Source::listener, index, 0);
+        if (watch_fd(listen_fds_[index], EPOLLIN, data) == 0) backed_off_[index] = false;
+    }
+}
+
+void EpollEngine::close_listeners() noexcept {
+    for (std::uint32_t index = 0; index < setup_.listen_count; ++index) {
+        if (listen_fds_[index] < 0) continue;
+        if (!backed_off_[index]) epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fds_[index], nullptr);
+        ::close(listen_fds_[index]);
+        listen_fds_[index] = -1;
+        backed_off_[index] = false;
+    }
+}
+
+// The Date may be hours old after a quiet spell: refresh it before the first answer.
+void EpollEngine::arm_tick() noexcept {
+    responses_.refresh_date(realtime_seconds());
+    itimerspec tick{};
+    tick.it_interval.tv_sec = tick_seconds;
+    tick.it_value.tv_sec = tick_seconds;
+    const int result = timerfd_settime(timer_fd_, 0, &tick, nullptr);
+    UO_ASSERT(result == 0);  // a valid timerfd and a valid time: nothing else can fail
+    tick_armed_ = true;
+}
+
+// An idle server makes no wake-ups at all.
+void EpollEngine::disarm_tick_when_quiet() noexcept {
+    if (!tick_armed_ || draining_ || slots_.used() != 0) return;
+    for (std::uint32_t index = 0; index < setup_.listen_count; ++index) {
+        if (backed_off_[index]) return;
+    }
+    const itimerspec off{};
+    const int result = timerfd_settime(timer_fd_, 0, &off, nullptr);
+    UO_ASSERT(result == 0);
+    tick_armed_ = false;
+}
+
+}  // namespace
+
+int run_epoll_engine(const EngineSetup& setup) noexcept {
+    UO_ASSERT(setup.config != nullptr && setup.counters != nullptr);
+    UO_ASSERT(setup.listen_count <= listen_max);
+    int result = 0;
+    {
+        EpollEngine engine{setup};
+        result = engine.start();
+        if (result == 0) result = engine.run();
+    }
+    timespec cpu{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+    setup.counters->cpu_ns = std::uint64_t(cpu.tv_sec) * 1'000'000'000 + std::uint64_t(cpu.tv_nsec);
+    return result;
+}
+
+}  // namespace uring_okay
