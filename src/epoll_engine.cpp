@@ -16,6 +16,7 @@
 
 #include "uring_okay/assert.hpp"
 #include "uring_okay/engine.hpp"
+#include "uring_okay/listener.hpp"
 #include "uring_okay/response.hpp"
 #include "uring_okay/slots.hpp"
 
@@ -105,8 +106,7 @@ class EpollEngine {
     Counters& counters_;
     Responses responses_;
     Slots slots_;
-    char* buffer_ = nullptr;                        // one recv buffer: bytes never outlive on_bytes
-    std::uint64_t* linger_deadlines_ms_ = nullptr;  // by slot index, while lingering
+    char* buffer_ = nullptr;  // one recv buffer: bytes never outlive on_bytes
     int epoll_fd_ = -1;
     int timer_fd_ = -1;
     int listen_fds_[listen_max]{};
@@ -125,7 +125,6 @@ EpollEngine::~EpollEngine() {
     if (owns_listeners_) close_listeners();
     if (timer_fd_ >= 0) ::close(timer_fd_);
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
-    std::free(linger_deadlines_ms_);
     std::free(buffer_);
 }
 
@@ -144,9 +143,7 @@ int EpollEngine::start() noexcept {
         return -ENOMEM;
     }
     buffer_ = static_cast<char*>(std::malloc(limits_.buffer_bytes));
-    linger_deadlines_ms_ = static_cast<std::uint64_t*>(
-        std::calloc(limits_.connections_max, sizeof *linger_deadlines_ms_));
-    if (buffer_ == nullptr || linger_deadlines_ms_ == nullptr) return -ENOMEM;
+    if (buffer_ == nullptr) return -ENOMEM;
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) return -errno;
     timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -236,12 +233,21 @@ void EpollEngine::on_accepted(int fd) noexcept {
 void EpollEngine::on_wake() noexcept {
     if (draining_) return;
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, setup_.wake_fd, nullptr);
+    for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
+        if (listen_fds_[i] < 0) continue;
+        for (int queued = 0; queued < listen_backlog; ++queued) {
+            const int fd = accept_queued(listen_fds_[i], SOCK_NONBLOCK | SOCK_CLOEXEC);
+            if (fd < 0) break;
+            on_accepted(fd);
+        }
+    }
     draining_ = true;
     drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
     close_listeners();
     slots_.for_each_used([this](Slot& slot) {
         const bool lingering = slot.engine_state & state::lingering;
-        if (!lingering && slot.connection.idle()) close(slot, counters_.closed_drain);
+        const bool quiet = slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
+        if (!lingering && quiet) close(slot, counters_.closed_drain);
     });
     if (slots_.used() != 0 && !tick_armed_) arm_tick();
 }
@@ -264,7 +270,7 @@ void EpollEngine::on_tick() noexcept {
 // Deadlines only: a timeout closes without an answer.
 void EpollEngine::sweep(Slot& slot) noexcept {
     if (slot.engine_state & state::lingering) {
-        if (now_ms_ >= linger_deadlines_ms_[slots_.index(slot)]) {
+        if (now_ms_ - slot.linger_started_ms >= limits_.linger_ms) {
             close(slot, counters_.closed_linger_timeout);
         }
         return;
@@ -394,7 +400,7 @@ void EpollEngine::linger(Slot& slot) noexcept {
     }
     slot.engine_state |= state::lingering;
     slot.engine_state &= ~(state::send_blocked | state::paused);
-    linger_deadlines_ms_[slots_.index(slot)] = now_ms_ + limits_.linger_ms;
+    slot.linger_started_ms = now_ms_;
     watch(slot);
 }
 

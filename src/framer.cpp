@@ -229,27 +229,96 @@ constexpr Kind error_kind(Verdict verdict) {
 
 // ---- Owed ------------------------------------------------------------------------------------
 
-bool Owed::push(Kind kind) noexcept {
-    if (runs_used_ > 0) {
-        Run& tail = runs_[(head_ + runs_used_ - 1) % runs_max];
-        if (tail.kind() == kind && tail.count() < run_count_max) {
-            ++tail.packed;
-            ++total_;
+namespace {
+
+// get/head pairs differ in the lowest bit: head == get + 1 (framer.hpp keeps that order).
+constexpr bool pairs(Kind kind) { return kind <= Kind::head_keep_alive && !closes_after(kind); }
+constexpr std::uint8_t family(Kind kind) { return std::uint8_t(kind) & ~1u; }
+constexpr std::uint32_t head_bit(Kind kind) { return std::uint32_t(kind) & 1u; }
+static_assert(std::uint8_t(Kind::head) == std::uint8_t(Kind::get) + 1 &&
+              std::uint8_t(Kind::head_close) == std::uint8_t(Kind::get_close) + 1 &&
+              std::uint8_t(Kind::head_keep_alive) == std::uint8_t(Kind::get_keep_alive) + 1);
+
+}  // namespace
+
+// One more answer at the end of `run`, if it can hold it.
+bool Owed::append(Run& run, Kind kind) noexcept {
+    if (run.mixed_count == 0) {
+        if (run.kind == std::uint8_t(kind) && run.bits_or_count < UINT32_MAX) {
+            ++run.bits_or_count;
             return true;
         }
+        // A short uniform run of the same family becomes a mixed one.
+        const Kind was = Kind(run.kind);
+        if (!pairs(kind) || !pairs(was) || family(kind) != family(was) ||
+            run.bits_or_count >= mixed_max) {
+            return false;
+        }
+        const std::uint32_t count = run.bits_or_count;
+        run.bits_or_count = head_bit(was) ? (1u << count) - 1 : 0;  // count < 32
+        run.kind = family(was);
+        run.mixed_count = std::uint8_t(count);
+    }
+    if (!pairs(kind) || family(kind) != run.kind || run.mixed_count == mixed_max) return false;
+    run.bits_or_count |= head_bit(kind) << run.mixed_count;
+    ++run.mixed_count;
+    return true;
+}
+
+bool Owed::push(Kind kind) noexcept {
+    if (has_last_) return false;  // nothing is owed after the answer that closes
+    if (closes_after(kind)) {
+        last_ = kind;
+        has_last_ = true;
+        ++total_;
+        return true;
+    }
+    if (runs_used_ > 0 && append(tail(), kind)) {
+        ++total_;
+        return true;
     }
     if (runs_used_ == runs_max) return false;
-    runs_[(head_ + runs_used_) % runs_max].packed = std::uint32_t(kind) << 27 | 1;
     ++runs_used_;
+    tail() = Run{1, std::uint8_t(kind), 0};
     ++total_;
     return true;
 }
 
+Kind Owed::front_kind() const noexcept {
+    if (runs_used_ == 0) return last_;
+    const Run& run = runs_[head_];
+    if (run.mixed_count == 0) return Kind(run.kind);
+    return Kind(run.kind | (run.bits_or_count & 1u));
+}
+
+std::uint32_t Owed::front_count() const noexcept {
+    if (runs_used_ == 0) return has_last_ ? 1 : 0;
+    const Run& run = runs_[head_];
+    if (run.mixed_count == 0) return run.bits_or_count;
+    // The answers alike at the front: the run of equal low bits.
+    const std::uint32_t bits = (run.bits_or_count & 1u) ? ~run.bits_or_count : run.bits_or_count;
+    const std::uint32_t alike = bits == 0 ? 32u : std::uint32_t(__builtin_ctz(bits));
+    return alike < run.mixed_count ? alike : run.mixed_count;
+}
+
 void Owed::pop(std::uint32_t count) noexcept {
-    UO_ASSERT(runs_used_ > 0 && count <= runs_[head_].count());  // only what was owed can leave
-    runs_[head_].packed -= count;
+    UO_ASSERT(count > 0 && count <= front_count());  // only what was owed can leave
     total_ -= count;
-    if (runs_[head_].count() == 0) {
+    if (runs_used_ == 0) {
+        has_last_ = false;
+        return;
+    }
+    Run& run = runs_[head_];
+    bool emptied = false;
+    if (run.mixed_count == 0) {
+        run.bits_or_count -= count;
+        emptied = run.bits_or_count == 0;
+    } else {
+        run.bits_or_count = count == 32 ? 0 : run.bits_or_count >> count;
+        run.mixed_count = std::uint8_t(run.mixed_count - count);
+        emptied = run.mixed_count == 0;
+    }
+    if (emptied) {
         head_ = std::uint8_t((head_ + 1) % runs_max);
         --runs_used_;
     }
@@ -259,9 +328,14 @@ std::uint64_t Owed::count(Kind kind) const noexcept {
     std::uint64_t sum = 0;
     for (std::uint8_t i = 0; i < runs_used_; ++i) {
         const Run& run = runs_[(head_ + i) % runs_max];
-        if (run.kind() == kind) sum += run.count();
+        if (run.mixed_count == 0) {
+            if (run.kind == std::uint8_t(kind)) sum += run.bits_or_count;
+        } else if (pairs(kind) && family(kind) == run.kind) {
+            const auto heads = std::uint32_t(__builtin_popcount(run.bits_or_count));
+            sum += head_bit(kind) ? heads : run.mixed_count - heads;
+        }
     }
-    return sum;
+    return sum + (has_last_ && last_ == kind ? 1 : 0);
 }
 
 // ---- Framer: the small decisions -------------------------------------------------------------

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -90,6 +91,17 @@ int open_listener(const ListenAddress& address, std::uint16_t port, char* why,
         return fail(error, "bind", address, why, why_size);
     }
     return fd;
+}
+
+int accept_queued(int listen_fd, int flags) noexcept {
+    pollfd ready{listen_fd, POLLIN, 0};
+    if (poll(&ready, 1, 0) != 1 || !(ready.revents & POLLIN)) return -1;
+    return accept4(listen_fd, nullptr, nullptr, flags);  // this thread's own queue: no race
+}
+
+bool has_unread_bytes(int fd) noexcept {
+    char byte = 0;
+    return recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
 std::uint16_t bound_port(int fd) noexcept {

@@ -10,6 +10,7 @@
 
 #include "uring_okay/assert.hpp"
 #include "uring_okay/engine.hpp"
+#include "uring_okay/listener.hpp"
 #include "uring_okay/slots.hpp"
 #include "uring_okay/uring_ring.hpp"
 
@@ -399,6 +400,13 @@ void UringEngine::arm_wake() noexcept {
 
 // SIGTERM: stop accepting, close the idle, let the rest finish what they owe.
 void UringEngine::on_wake() noexcept {
+    for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
+        for (int queued = 0; queued < listen_backlog; ++queued) {
+            const int fd = accept_queued(setup_.listen_fds[i], SOCK_CLOEXEC);
+            if (fd < 0) break;
+            open_connection(fd);
+        }
+    }
     draining_ = true;
     drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
@@ -413,7 +421,8 @@ void UringEngine::on_wake() noexcept {
         io_uring_sqe_set_data64(entry, pack({Op::close, 0, 0}));
     }
     slots_.for_each_used([&](Slot& slot) {
-        if (slot.connection.idle() && !(slot.engine_state & in_flight::closing)) {
+        const bool quiet = slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
+        if (quiet && !(slot.engine_state & (in_flight::closing | in_flight::lingering))) {
             close(slot, counters_.closed_drain);
         }
     });

@@ -19,7 +19,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -51,13 +50,13 @@ public:
     explicit Server(std::vector<std::string> args, ChildSetup setup = nullptr,
                     bool wait_for_start = true) {
         char path[] = "/tmp/uring-okay-e2e-XXXXXX";
-        const int log_fd = mkostemp(path, O_CLOEXEC);
-        if (log_fd < 0) {
+        log_fd_ = mkostemp(path, O_CLOEXEC);
+        if (log_fd_ < 0) {
             ADD_FAILURE() << "mkstemp: " << std::strerror(errno);
             return;
         }
-        log_path_ = path;
-        args.insert(args.begin(), UO_BINARY);
+        unlink(path);  // read through log_fd_: nothing is left behind, however the test ends
+        args.insert(args.begin(), std::string(UO_BINARY));
         std::vector<char*> argv;
         for (std::string& arg : args) argv.push_back(arg.data());
         argv.push_back(nullptr);
@@ -65,13 +64,12 @@ public:
         if (pid_ == 0) {
             const int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
             dup2(null_fd, STDIN_FILENO);
-            dup2(log_fd, STDOUT_FILENO);
-            dup2(log_fd, STDERR_FILENO);
+            dup2(log_fd_, STDOUT_FILENO);
+            dup2(log_fd_, STDERR_FILENO);
             if (setup != nullptr) setup();
             execv(argv[0], argv.data());
             _exit(127);
         }
-        close(log_fd);
         if (pid_ < 0) ADD_FAILURE() << "fork: " << std::strerror(errno);
         if (pid_ > 0 && wait_for_start) wait_for_start_line();
     }
@@ -83,7 +81,7 @@ public:
             waitpid(pid_, nullptr, 0);
             check_log();
         }
-        if (!log_path_.empty()) unlink(log_path_.c_str());
+        if (log_fd_ >= 0) close(log_fd_);
     }
 
     [[nodiscard]] bool ready() const { return port_ != 0; }
@@ -91,10 +89,12 @@ public:
     [[nodiscard]] pid_t pid() const { return pid_; }
     [[nodiscard]] const std::string& start_line() const { return start_line_; }
     [[nodiscard]] std::string log() const {
-        std::ifstream file(log_path_);
-        std::stringstream text;
-        text << file.rdbuf();
-        return text.str();
+        std::string text;
+        char buffer[4096];
+        for (ssize_t got; (got = pread(log_fd_, buffer, sizeof buffer, off_t(text.size()))) > 0;) {
+            text.append(buffer, std::size_t(got));
+        }
+        return text;
     }
 
     // Sends `signal` and waits for the exit (SIGKILL and a failure after `timeout`). Returns
@@ -162,20 +162,17 @@ private:
             }
             if (!reap(WNOHANG)) std::this_thread::sleep_for(Ms(5));
         }
-        ADD_FAILURE() << "no start-up line within 5 s; stderr:\n" << log();
+        ADD_FAILURE() << "no start-up line within 5 s (exit status " << exit_code_
+                      << ", -1: none); stderr:\n"
+                      << log();
     }
 
     pid_t pid_ = -1;
     int port_ = 0;
     bool exited_ = false;
     int exit_code_ = -1;
-    std::string log_path_;
+    int log_fd_ = -1;  // the server's stdout and stderr
     std::string start_line_;
-};
-
-// One response as received: status line, fields and body.
-struct Response {
-    std::string text;
 };
 
 // Bytes of the complete response at the front of `bytes`, or 0 while it is incomplete.
@@ -235,7 +232,7 @@ public:
         setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (connect(fd_, reinterpret_cast<sockaddr*>(&address), length) == 0) {
             connected_ = true;
-        } else if (errno == EINPROGRESS && wait(POLLOUT, ms_until(Clock::now() + timeout))) {
+        } else if (errno == EINPROGRESS && wait(POLLOUT, int(timeout.count()))) {
             int error = 0;
             socklen_t size = sizeof error;
             getsockopt(fd_, SOL_SOCKET, SO_ERROR, &error, &size);
@@ -282,17 +279,18 @@ public:
         return received;
     }
 
-    // `heads[i]`: whether the i-th response answers HEAD. Returns what arrived complete in time.
-    std::vector<Response> read_responses_to(const std::vector<bool>& heads, Ms timeout) {
+    // Whole responses (status line, fields, body), framed by Content-Length; `heads[i]` says
+    // the i-th answers HEAD, so has no body. Returns those that arrived complete in time.
+    std::vector<std::string> read_responses_to(const std::vector<bool>& heads, Ms timeout) {
         const auto deadline = Clock::now() + timeout;
-        std::vector<Response> responses;
+        std::vector<std::string> responses;
         std::size_t used = 0;
         bool open = true;
         while (responses.size() < heads.size()) {
             const std::size_t bytes =
                 response_bytes(std::string_view(pending_).substr(used), heads[responses.size()]);
             if (bytes > 0) {
-                responses.push_back({pending_.substr(used, bytes)});
+                responses.push_back(pending_.substr(used, bytes));
                 used += bytes;
                 continue;
             }
@@ -302,7 +300,7 @@ public:
         pending_.erase(0, used);
         return responses;
     }
-    std::vector<Response> read_responses(std::size_t count, Ms timeout) {
+    std::vector<std::string> read_responses(std::size_t count, Ms timeout) {
         return read_responses_to(std::vector<bool>(count, false), timeout);
     }
 

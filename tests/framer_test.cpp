@@ -1030,11 +1030,12 @@ TEST(Framer, ResetStartsOverAfterAnError) {
     Owed owed;
     EXPECT_EQ(framer.feed("GET / HTTP/1.1\r\n\r\n", owed), Verdict::bad_request);
     EXPECT_TRUE(framer.ended());
+    EXPECT_EQ(drain(owed), (Runs{{Kind::error_400, 1}}));  // a new connection: a new queue
     framer.reset();
     EXPECT_FALSE(framer.ended());
     EXPECT_TRUE(framer.between_requests());
     EXPECT_EQ(framer.feed(head11, owed), Verdict::fine);
-    EXPECT_EQ(drain(owed), (Runs{{Kind::error_400, 1}, {head, 1}}));
+    EXPECT_EQ(drain(owed), (Runs{{head, 1}}));
 }
 
 // "Total of chunk data past body_bytes_max → 413"; one chunk-size alone past it may be called an
@@ -1308,36 +1309,75 @@ TEST(Owed, MergesTheSameKindIntoOneRun) {
     EXPECT_EQ(drain(owed), (Runs{{get, 5}, {head, 2}, {get, 1}}));
 }
 
+// get and get_keep_alive are of different families: each change of kind takes a run.
 TEST(Owed, HoldsRunsMaxRunsAndRefusesOneMore) {
     Owed owed;
     for (std::uint32_t run = 0; run < Owed::runs_max; ++run) {
-        ASSERT_TRUE(owed.push(run % 2 == 0 ? get : head)) << "run " << run;
+        ASSERT_TRUE(owed.push(run % 2 == 0 ? get : get_keep_alive)) << "run " << run;
     }
-    EXPECT_FALSE(owed.push(get));  // the last run is head: one run too many
-    EXPECT_FALSE(owed.push(Kind::error_400));
+    EXPECT_FALSE(owed.push(get));  // the last run is get_keep_alive: one run too many
     EXPECT_EQ(owed.total(), Owed::runs_max);
     EXPECT_EQ(owed.count(get), Owed::runs_max / 2);
-    EXPECT_TRUE(owed.push(head));  // merges into the last run
+    EXPECT_TRUE(owed.push(get_keep_alive));  // merges into the last run
     EXPECT_EQ(owed.total(), Owed::runs_max + 1);
     Runs expected;
     for (std::uint32_t run = 0; run < Owed::runs_max; ++run) {
-        expected.emplace_back(run % 2 == 0 ? get : head, 1);
+        expected.emplace_back(run % 2 == 0 ? get : get_keep_alive, 1);
     }
     expected.back().second = 2;
+    EXPECT_TRUE(owed.push(Kind::error_400));  // the closing answer needs no run
+    EXPECT_FALSE(owed.push(get_keep_alive));   // and nothing is owed after it
+    expected.emplace_back(Kind::error_400, 1);
     EXPECT_EQ(drain(owed), expected);
+}
+
+// GET and HEAD of one family share a run, 32 answers to a run, in their order.
+TEST(Owed, MixesGetAndHeadOfOneFamilyInARun) {
+    Owed owed;
+    std::vector<Kind> pushed;
+    for (std::uint32_t i = 0; i < Owed::runs_max * Owed::mixed_max; ++i) {
+        const Kind kind = i % 3 == 2 ? head : get;
+        ASSERT_TRUE(owed.push(kind)) << "answer " << i;
+        pushed.push_back(kind);
+    }
+    EXPECT_FALSE(owed.push(get_keep_alive));  // every run is full
+    ASSERT_TRUE(owed.push(head_close));       // but the closing answer fits
+    pushed.push_back(head_close);
+    const std::size_t mixed = Owed::runs_max * Owed::mixed_max;
+    EXPECT_EQ(owed.count(head), mixed / 3);
+    EXPECT_EQ(owed.count(get), mixed - mixed / 3);
+    std::vector<Kind> popped;
+    while (!owed.empty()) {
+        const std::uint32_t count = owed.front_count();
+        ASSERT_GT(count, 0u);
+        for (std::uint32_t i = 0; i < count; ++i) popped.push_back(owed.front_kind());
+        owed.pop(count);
+    }
+    EXPECT_EQ(popped, pushed);
+    EXPECT_EQ(owed.total(), 0u);
+}
+
+TEST(Owed, MixesOnlyWithinAFamily) {
+    Owed owed;
+    ASSERT_TRUE(owed.push(get));
+    ASSERT_TRUE(owed.push(head_keep_alive));  // another family: another run
+    ASSERT_TRUE(owed.push(get_keep_alive));
+    ASSERT_TRUE(owed.push(head_close));
+    EXPECT_EQ(drain(owed), (Runs{{get, 1}, {head_keep_alive, 1}, {get_keep_alive, 1},
+                                 {head_close, 1}}));
 }
 
 TEST(Owed, PopsPartOfARunThenTheNext) {
     Owed owed;
     for (int i = 0; i < 3; ++i) ASSERT_TRUE(owed.push(get));
-    for (int i = 0; i < 2; ++i) ASSERT_TRUE(owed.push(head_close));
+    for (int i = 0; i < 2; ++i) ASSERT_TRUE(owed.push(head_keep_alive));
     owed.pop(2);
     EXPECT_EQ(owed.front_kind(), get);
     EXPECT_EQ(owed.front_count(), 1u);
     EXPECT_EQ(owed.total(), 3u);
     EXPECT_EQ(owed.count(get), 1u);
     owed.pop(1);
-    EXPECT_EQ(owed.front_kind(), head_close);
+    EXPECT_EQ(owed.front_kind(), head_keep_alive);
     EXPECT_EQ(owed.front_count(), 2u);
     EXPECT_EQ(owed.total(), 2u);
     EXPECT_EQ(owed.count(get), 0u);
@@ -1372,15 +1412,18 @@ TEST(Owed, MergesOnlyWithTheLastRunAfterPopping) {
 TEST(Owed, ReusesRunsAsTheyArePopped) {
     Owed owed;
     std::vector<Kind> pushed;
-    // Cycle through every kind so a run's kind is stored, not guessed.
+    // Cycle through the kinds that take runs so a run's kind is stored, not guessed; no GET is
+    // followed by the HEAD of its family, which would share its run.
+    constexpr Kind order[] = {get, get_keep_alive, head, head_keep_alive};
+    const auto nth = [&](std::uint32_t n) { return order[n % 4]; };
     for (std::uint32_t run = 0; run < Owed::runs_max; ++run) {
-        const auto kind = static_cast<Kind>(run % kind_count);
+        const auto kind = nth(run);
         ASSERT_TRUE(owed.push(kind));
         pushed.push_back(kind);
     }
     std::size_t front = 0;
     for (std::uint32_t step = 0; step < 200; ++step) {
-        const auto kind = static_cast<Kind>((Owed::runs_max + step) % kind_count);
+        const auto kind = nth(Owed::runs_max + step);
         ASSERT_FALSE(owed.push(kind)) << "step " << step;
         ASSERT_EQ(owed.front_kind(), pushed[front]) << "step " << step;
         ASSERT_EQ(owed.front_count(), 1u) << "step " << step;
@@ -1407,11 +1450,12 @@ TEST(Owed, ClearEmpties) {
     EXPECT_EQ(owed.count(get), 0u);
 }
 
-// The framer stops when the queue cannot take another kind: owed_full, no answer.
-std::string alternating_gets_and_heads(std::size_t requests) {
+// The framer stops when the queue cannot take another kind: owed_full, no answer. HTTP/1.1
+// GETs alternating with HTTP/1.0 keep-alive GETs change family at every request.
+std::string alternating_families(std::size_t requests) {
     std::string stream;
     for (std::size_t index = 0; index < requests; ++index) {
-        stream += index % 2 == 0 ? get11("") : std::string(head11);
+        stream += index % 2 == 0 ? get11("") : "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n";
     }
     return stream;
 }
@@ -1419,20 +1463,30 @@ std::string alternating_gets_and_heads(std::size_t requests) {
 TEST(FramerOwed, RunsMaxAlternatingRequestsFit) {
     Framer framer{standard_limits};
     Owed owed;
-    EXPECT_EQ(framer.feed(alternating_gets_and_heads(Owed::runs_max), owed), Verdict::fine);
+    EXPECT_EQ(framer.feed(alternating_families(Owed::runs_max), owed), Verdict::fine);
     EXPECT_EQ(owed.total(), Owed::runs_max);
-    EXPECT_EQ(framer.feed(head11, owed), Verdict::fine);  // merges with the last head
+    EXPECT_EQ(framer.feed("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", owed),
+              Verdict::fine);  // merges with the last run
     EXPECT_EQ(owed.total(), Owed::runs_max + 1);
+}
+
+TEST(FramerOwed, AThousandAlternatingGetsAndHeadsFit) {
+    Framer framer{standard_limits};
+    Owed owed;
+    std::string stream;
+    for (int i = 0; i < 1024; ++i) stream += i % 2 == 0 ? get11("") : std::string(head11);
+    EXPECT_EQ(framer.feed(stream, owed), Verdict::fine);
+    EXPECT_EQ(owed.count(get), 512u);
+    EXPECT_EQ(owed.count(head), 512u);
 }
 
 TEST(FramerOwed, OneAlternatingRequestTooManyInOneFeedIsOwedFull) {
     Framer framer{standard_limits};
     Owed owed;
-    EXPECT_EQ(framer.feed(alternating_gets_and_heads(Owed::runs_max + 4), owed),
-              Verdict::owed_full);
+    EXPECT_EQ(framer.feed(alternating_families(Owed::runs_max + 4), owed), Verdict::owed_full);
     EXPECT_EQ(owed.total(), Owed::runs_max);
     EXPECT_EQ(owed.count(get), Owed::runs_max / 2);
-    EXPECT_EQ(owed.count(head), Owed::runs_max / 2);
+    EXPECT_EQ(owed.count(get_keep_alive), Owed::runs_max / 2);
     EXPECT_TRUE(framer.ended());
     EXPECT_EQ(framer.feed(get11(""), owed), Verdict::fine);
     EXPECT_EQ(owed.total(), Owed::runs_max);
@@ -1441,12 +1495,14 @@ TEST(FramerOwed, OneAlternatingRequestTooManyInOneFeedIsOwedFull) {
 TEST(FramerOwed, OneAlternatingRequestTooManyFedAloneIsOwedFull) {
     Framer framer{standard_limits};
     Owed owed;
+    const std::string one = alternating_families(2);
+    const std::string first = one.substr(0, one.find("GET", 1));
+    const std::string second = one.substr(first.size());
     for (std::size_t index = 0; index < Owed::runs_max; ++index) {
-        ASSERT_EQ(framer.feed(index % 2 == 0 ? get11("") : std::string(head11), owed),
-                  Verdict::fine)
+        ASSERT_EQ(framer.feed(index % 2 == 0 ? first : second, owed), Verdict::fine)
             << "request " << index;
     }
-    EXPECT_EQ(framer.feed(get11(""), owed), Verdict::owed_full);
+    EXPECT_EQ(framer.feed(first, owed), Verdict::owed_full);
     EXPECT_EQ(owed.total(), Owed::runs_max);
 }
 

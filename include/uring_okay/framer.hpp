@@ -47,34 +47,43 @@ enum class Verdict : std::uint8_t {
     owed_full,              // the client pipelined more kinds than Owed holds: close, no answer
 };
 
-// What a connection still owes, oldest first: a short run-length queue of kinds. k pipelined
-// GETs are one run of count k, whatever k is; only changes of kind take a run. A client that
-// pipelines more changes of kind than that is answered what fit, then closed (RFC 9112 §9.3.2:
-// it retries the rest).
+// What a connection still owes, oldest first, in at most runs_max runs (256 bytes). A run is
+// either k answers of one kind (k pipelined GETs are one run, whatever k is), or up to 32
+// answers that mix GET and HEAD of one family (get/head, get_keep_alive/head_keep_alive) as a bit
+// pattern. The one answer after which the connection closes (Connection: close, an error) needs
+// no run: nothing follows it. A client that pipelines more than that is answered what fit, then
+// closed (RFC 9112 §9.3.2: it retries the rest).
 class Owed {
 public:
     static constexpr std::uint32_t runs_max = 32;
-    static constexpr std::uint32_t run_count_max = (1u << 27) - 1;
+    static constexpr std::uint32_t mixed_max = 32;  // answers in one mixed run
 
     [[nodiscard]] bool push(Kind kind) noexcept;  // false when it would need one run too many
-    [[nodiscard]] bool empty() const noexcept { return runs_used_ == 0; }
-    [[nodiscard]] Kind front_kind() const noexcept { return runs_[head_].kind(); }
-    [[nodiscard]] std::uint32_t front_count() const noexcept { return runs_[head_].count(); }
+    [[nodiscard]] bool empty() const noexcept { return runs_used_ == 0 && !has_last_; }
+    [[nodiscard]] Kind front_kind() const noexcept;
+    [[nodiscard]] std::uint32_t front_count() const noexcept;  // of front_kind, in a row
     void pop(std::uint32_t count) noexcept;  // answers of the front kind that left
     [[nodiscard]] std::uint64_t total() const noexcept { return total_; }
     [[nodiscard]] std::uint64_t count(Kind kind) const noexcept;  // over every run
     void clear() noexcept { *this = Owed{}; }
 
 private:
-    struct Run {  // the kind in the top 5 bits, the count below: 32 runs in 128 bytes
-        std::uint32_t packed = 0;
-        [[nodiscard]] Kind kind() const noexcept { return Kind(packed >> 27); }
-        [[nodiscard]] std::uint32_t count() const noexcept { return packed & run_count_max; }
+    // Uniform: the kind and a count. Mixed: the family's GET kind, how many answers, and one
+    // bit per answer (1 = HEAD), the oldest in bit 0.
+    struct Run {
+        std::uint32_t bits_or_count = 0;
+        std::uint8_t kind = 0;
+        std::uint8_t mixed_count = 0;  // 0: a uniform run
     };
+    [[nodiscard]] Run& tail() noexcept { return runs_[(head_ + runs_used_ - 1) % runs_max]; }
+    [[nodiscard]] static bool append(Run& run, Kind kind) noexcept;
+
     std::array<Run, runs_max> runs_{};
     std::uint64_t total_ = 0;
     std::uint8_t head_ = 0;
     std::uint8_t runs_used_ = 0;
+    Kind last_ = Kind::get;  // the closing answer, owed after every run
+    bool has_last_ = false;
 };
 
 class Framer {

@@ -16,8 +16,8 @@ struct Limits {
 
     // The engine, per thread.
     std::uint32_t connections_max = 10'000;  // past it, accept and close at once
-    std::uint32_t buffer_count = 4'096;      // provided buffers in the ring; a power of two
-    std::uint32_t buffer_bytes = 4'096;      // bytes per provided buffer
+    std::uint32_t buffer_count = 1'024;      // provided buffers in the ring; a power of two
+    std::uint32_t buffer_bytes = 2'048;      // bytes per provided buffer
     std::uint32_t batch_count = 64;          // responses one send may carry
     std::uint32_t owed_max = 65'536;         // answers a connection may owe; past it, stop reading
     std::uint32_t header_timeout_ms = 10'000;  // a request's header section must arrive within
@@ -33,7 +33,7 @@ inline constexpr std::uint32_t batch_count_ceiling = 1'024;
 inline constexpr std::uint32_t connections_ceiling = 1u << 20;  // slot index fits 20 bits
 inline constexpr std::uint32_t header_bytes_ceiling = 1u << 20;
 inline constexpr std::uint32_t header_count_ceiling = 10'000;
-inline constexpr std::uint32_t owed_ceiling = 1u << 26;  // below Owed's count per run
+inline constexpr std::uint32_t owed_ceiling = 1u << 30;
 
 [[nodiscard]] constexpr bool buffer_count_valid(std::uint32_t n) {
     return n >= 1 && n <= buffer_count_ceiling && std::has_single_bit(n);

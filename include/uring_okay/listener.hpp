@@ -16,6 +16,12 @@ inline constexpr int listen_backlog = 4096;
                                 std::size_t why_size) noexcept;
 // The port a listener was given (for port 0).
 [[nodiscard]] std::uint16_t bound_port(int fd) noexcept;
+// A connection waiting in the listen queue, taken without blocking, or -1 when none is: a drain
+// serves what is queued rather than reset it by closing the listener. `flags` as accept4's.
+[[nodiscard]] int accept_queued(int listen_fd, int flags) noexcept;
+// Whether the client sent bytes we have not read: a drain closes only connections with none
+// (a request already in the socket gets its answer).
+[[nodiscard]] bool has_unread_bytes(int fd) noexcept;
 // "EACCES"-style name of an errno value.
 [[nodiscard]] const char* errno_name(int error) noexcept;
 
