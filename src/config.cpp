@@ -3,6 +3,8 @@
 // read and --body-size filled once, after every flag passed. Knows no sockets and no rings.
 #include "uring_okay/config.hpp"
 
+#include <utility>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -212,6 +214,7 @@ struct Parser {
     const Flag* body_flag = nullptr;  // which of --body, --body-file, --body-size holds the body
     std::string_view body_path = {};  // read once every flag passed
     std::optional<std::uint64_t> body_bytes = {};
+    std::string_view health_path = {};
 
     Origin& origin_of(const Flag& which) noexcept { return origins[index_of(which)]; }
 
@@ -561,6 +564,78 @@ bool add_header(Parser& p, std::string_view value) {
     return true;
 }
 
+// --- Routes, delays ----------------------------------------------------------------------------
+
+// A path as an origin-form request-target spells it before any query: '/' then visible bytes.
+[[nodiscard]] bool is_route_path(std::string_view path) noexcept {
+    if (path.empty() || path[0] != '/') return false;
+    for (const char c : path) {
+        if (c <= ' ' || c == '?' || c >= 0x7f) return false;
+    }
+    return true;
+}
+
+[[nodiscard]] bool add_route_path(Parser& p, std::string_view path, RouteAnswer answer) noexcept {
+    Routes& routes = p.config.routes;
+    if (!is_route_path(path)) {
+        return p.fail("the path must start with '/' and hold visible characters, no '?'");
+    }
+    if (routes.count == Routes::max) return p.fail("at most ", Routes::max, " paths");
+    for (std::uint8_t i = 0; i < routes.count; ++i) {
+        if (routes.paths[i] == path) return p.fail(path, " already has an answer");
+    }
+    routes.paths[routes.count] = path;
+    p.config.route_answers[routes.count++] = answer;
+    return true;
+}
+
+// PATH=STATUS or PATH=STATUS:BODY; without a body, the status's reason phrase.
+bool add_route(Parser& p, std::string_view value) {
+    const std::size_t equals = value.find('=');
+    if (equals == npos) return p.fail("must be PATH=STATUS or PATH=STATUS:BODY");
+    const std::string_view rest = tail(value, equals + 1);
+    const std::size_t colon = rest.find(':');
+    const std::optional<std::uint64_t> status = whole_in(p, head(rest, colon), 100, 999);
+    if (!status) return false;
+    RouteAnswer answer{std::uint16_t(*status), reason_phrase(std::uint16_t(*status))};
+    if (colon != npos) answer.body = tail(rest, colon + 1);
+    return add_route_path(p, head(value, equals), answer);
+}
+
+bool set_health_path(Parser& p, std::string_view value) {
+    p.health_path = value;
+    return add_route_path(p, value, RouteAnswer{200, "OK"});
+}
+
+bool set_delay(Parser& p, std::string_view value) {
+    const std::optional<std::uint64_t> ms = parse_scaled(value, duration_units);
+    if (!ms || *ms > day_ms) return fail_range(p, Unit::ms, 0, day_ms);
+    p.config.delay_ms = std::uint32_t(*ms);
+    return true;
+}
+
+bool set_drain_delay(Parser& p, std::string_view value) {
+    const std::optional<std::uint64_t> ms = parse_scaled(value, duration_units);
+    if (!ms || *ms > day_ms) return fail_range(p, Unit::ms, 0, day_ms);
+    p.config.drain_delay_ms = std::uint32_t(*ms);
+    return true;
+}
+
+// Sorted, so the framer can narrow the candidates byte by byte; the health route found again.
+void sort_routes(Parser& p) noexcept {
+    Routes& routes = p.config.routes;
+    RouteAnswer* answers = p.config.route_answers;
+    for (std::uint8_t i = 1; i < routes.count; ++i) {
+        for (std::uint8_t j = i; j > 0 && routes.paths[j] < routes.paths[j - 1]; --j) {
+            std::swap(routes.paths[j], routes.paths[j - 1]);
+            std::swap(answers[j], answers[j - 1]);
+        }
+    }
+    for (std::uint8_t i = 0; i < routes.count; ++i) {
+        if (!p.health_path.empty() && routes.paths[i] == p.health_path) routes.health = i + 1;
+    }
+}
+
 bool set_quiet(Parser& p, std::string_view) {
     p.config.quiet = true;
     return true;
@@ -617,6 +692,15 @@ constexpr Flag flags[] = {
     {"server", 0, Form::value, Section::answer, "NAME", set_server,
      "Server field, empty for none (default none)"},
     {"no-date", 0, Form::toggle, Section::answer, "", set_no_date, "leave out the Date field"},
+    {"route", 0, Form::value, Section::answer, "PATH=STATUS[:BODY]", add_route,
+     "this path (exact, query ignored) gets its own answer,\n"
+     "repeatable: /missing=404, /hi=200:hello (body: the reason)"},
+    {"health-path", 0, Form::value, Section::answer, "PATH", set_health_path,
+     "answers 200 OK, and 503 once a drain begins"},
+    {"delay", 0, Form::value, Section::answer, "DURATION", set_delay,
+     "each answer leaves no sooner than this after its request: 5ms"},
+    {"drain-delay", 0, Form::value, Section::answer, "DURATION", set_drain_delay,
+     "on SIGTERM, first answer all 503 and close for this long"},
     {"minimal", 0, Form::toggle, Section::answer, "", set_minimal,
      "only the status line, Content-Length and the body"},
 
@@ -946,8 +1030,8 @@ ParseResult parse_config(int argc, const char* const* argv, const char* const* e
     config = Config{};
     Parser p{config, result};
     if (parse_arguments(p, argc, argv) && parse_environment(p, environment) &&
-        listen_by_default(p, environment) && check_limits(p))
-        (void)make_body(p);
+        listen_by_default(p, environment) && check_limits(p) && make_body(p))
+        sort_routes(p);
     return result;
 }
 

@@ -34,18 +34,19 @@ void Connection::on_bytes(std::string_view bytes, std::uint64_t now_ms,
     if (!framer_.between_requests() && started_in_this_chunk) request_started_ms_ = now_ms;
 }
 
-std::optional<Outgoing> Connection::next_send(Responses& responses) noexcept {
+std::optional<Outgoing> Connection::next_send(Responses* answers) noexcept {
     if (in_flight_) return std::nullopt;
     if (!sending()) {
         if (owed_.empty()) return std::nullopt;
-        batch_ = responses.take(owed_.front_kind(), owed_.front_count());
+        batch_route_ = owed_.front_route();
+        batch_ = answers[batch_route_].take(owed_.front_kind(), owed_.front_count());
         sent_bytes_ = 0;
     }
     in_flight_ = true;  // one send in flight: answers leave in request order
     return Outgoing{batch_.data + sent_bytes_, batch_.bytes - sent_bytes_};
 }
 
-void Connection::on_sent(std::uint32_t bytes, std::uint64_t now_ms, Responses& responses,
+void Connection::on_sent(std::uint32_t bytes, std::uint64_t now_ms, Responses* answers,
                          Counters& counters) noexcept {
     UO_ASSERT(in_flight_ && bytes > 0 && bytes <= batch_.bytes - sent_bytes_);
     in_flight_ = false;
@@ -58,14 +59,14 @@ void Connection::on_sent(std::uint32_t bytes, std::uint64_t now_ms, Responses& r
     }
     counters.answered[std::size_t(owed_.front_kind())].add(batch_.count);
     owed_.pop(batch_.count);
-    responses.release(batch_.generation);
+    answers[batch_route_].release(batch_.generation);
     batch_ = {};
 }
 
-void Connection::on_send_failed(Responses& responses) noexcept {
+void Connection::on_send_failed(Responses* answers) noexcept {
     in_flight_ = false;
     if (!sending()) return;
-    responses.release(batch_.generation);
+    answers[batch_route_].release(batch_.generation);
     batch_ = {};
 }
 

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "uring_okay/assert.hpp"
+#include "uring_okay/answers.hpp"
 #include "uring_okay/engine.hpp"
 #include "uring_okay/listener.hpp"
 #include "uring_okay/response.hpp"
@@ -32,7 +33,7 @@ constexpr int sends_per_event = 64;
 constexpr time_t tick_seconds = 1;
 
 // What an epoll event names, packed into data.u64 beside the slot index and its generation.
-enum class Source : std::uint8_t { listener, wake, tick, connection };
+enum class Source : std::uint8_t { listener, wake, tick, connection, delay };
 
 struct Cookie {
     Source source;
@@ -57,7 +58,17 @@ constexpr std::uint8_t send_blocked = 1u << 2;  // EAGAIN, or the send bound: wa
 constexpr std::uint8_t paused = 1u << 3;        // owed reached owed_max: unread until half left
 constexpr std::uint8_t peer_eof = 1u << 4;      // recv returned 0
 constexpr std::uint8_t lingering = 1u << 5;     // SHUT_WR sent: reading on to the client's FIN
+constexpr std::uint8_t delaying = 1u << 6;      // --delay: queued until its batch may leave
+constexpr std::uint8_t delayed = 1u << 7;       // the delay passed: the next batch leaves
 }  // namespace state
+
+// CLOCK_MONOTONIC in milliseconds, to the millisecond: --delay's clock (the coarse clock the
+// deadlines use moves in jiffies).
+[[nodiscard]] std::uint64_t precise_ms() {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return std::uint64_t(now.tv_sec) * 1000 + std::uint64_t(now.tv_nsec) / 1'000'000;
+}
 
 [[nodiscard]] bool is_reset(int error) {
     return error == ECONNRESET || error == EPIPE;
@@ -85,7 +96,12 @@ class EpollEngine {
     void on_listener(std::uint32_t index) noexcept;
     void on_accepted(int fd) noexcept;
     void on_wake() noexcept;
+    void begin_drain() noexcept;
     void on_tick() noexcept;
+    void on_delay() noexcept;
+    void arm_delay() noexcept;
+    void queue_delay(Slot& slot) noexcept;
+    void drop_closed_delays() noexcept;
     void on_connection(Cookie cookie, std::uint32_t events) noexcept;
     void on_lingering(Slot& slot) noexcept;
     [[nodiscard]] bool receive(Slot& slot, std::uint32_t events) noexcept;
@@ -104,7 +120,7 @@ class EpollEngine {
     const EngineSetup& setup_;
     const Limits& limits_;
     Counters& counters_;
-    Responses responses_;
+    Answers answers_;
     Slots slots_;
     char* buffer_ = nullptr;  // one recv buffer: bytes never outlive on_bytes
     int epoll_fd_ = -1;
@@ -114,7 +130,19 @@ class EpollEngine {
     bool owns_listeners_ = false;    // serving began: this thread closes them
     bool tick_armed_ = false;
     bool draining_ = false;
+    bool lame_duck_ = false;  // --drain-delay: answering 503 until lame_duck_end_ms_
+    std::uint64_t lame_duck_end_ms_ = 0;
     std::uint64_t drain_deadline_ms_ = 0;
+    // --delay: one fixed delay, so the due times queue up in order: a ring, one timerfd.
+    struct Delayed {
+        std::uint32_t index;
+        std::uint32_t generation;
+        std::uint64_t due_ms;
+    };
+    Delayed* delayed_ = nullptr;  // connections_max entries: a connection queues once at most
+    std::uint32_t delayed_head_ = 0;
+    std::uint32_t delayed_count_ = 0;
+    int delay_fd_ = -1;
     std::uint64_t now_ms_ = 0;
 };
 
@@ -124,6 +152,8 @@ EpollEngine::~EpollEngine() {
     }
     if (owns_listeners_) close_listeners();
     if (timer_fd_ >= 0) ::close(timer_fd_);
+    if (delay_fd_ >= 0) ::close(delay_fd_);
+    std::free(delayed_);
     if (epoll_fd_ >= 0) ::close(epoll_fd_);
     std::free(buffer_);
 }
@@ -137,9 +167,8 @@ int EpollEngine::watch_fd(int fd, std::uint32_t events, std::uint64_t data) noex
 
 // Everything the thread will use is taken here; after it, nothing is allocated.
 int EpollEngine::start() noexcept {
-    if (!responses_.build(setup_.config->response_spec(), limits_.batch_count,
-                          realtime_seconds()) ||
-        !slots_.allocate(limits_)) {
+    if (!answers_.build(*setup_.config, realtime_seconds()) ||
+        !slots_.allocate(limits_, &setup_.config->routes)) {
         return -ENOMEM;
     }
     buffer_ = static_cast<char*>(std::malloc(limits_.buffer_bytes));
@@ -150,6 +179,12 @@ int EpollEngine::start() noexcept {
     if (timer_fd_ < 0) return -errno;
     if (int error = watch_fd(timer_fd_, EPOLLIN, pack(Source::tick, 0, 0))) return error;
     if (int error = watch_fd(setup_.wake_fd, EPOLLIN, pack(Source::wake, 0, 0))) return error;
+    if (setup_.config->delay_ms > 0) {
+        delayed_ = static_cast<Delayed*>(std::calloc(limits_.connections_max, sizeof(Delayed)));
+        delay_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (delayed_ == nullptr || delay_fd_ < 0) return delayed_ ? -errno : -ENOMEM;
+        if (int error = watch_fd(delay_fd_, EPOLLIN, pack(Source::delay, 0, 0))) return error;
+    }
     for (std::uint32_t index = 0; index < setup_.listen_count; ++index) {
         const int fd = setup_.listen_fds[index];
         listen_fds_[index] = fd;
@@ -187,6 +222,8 @@ void EpollEngine::dispatch(const epoll_event& event) noexcept {
             return on_tick();
         case Source::connection:
             return on_connection(cookie, event.events);
+        case Source::delay:
+            return on_delay();
     }
 }
 
@@ -224,6 +261,7 @@ void EpollEngine::on_accepted(int fd) noexcept {
     }
     counters_.accepted.add();
     slot->connection.open(fd, now_ms_);
+    if (lame_duck_) slot->connection.answer_unavailable(true);
     slot->engine_state = state::watching_in;
     if (!tick_armed_) arm_tick();
 }
@@ -231,8 +269,20 @@ void EpollEngine::on_accepted(int fd) noexcept {
 // SIGTERM or SIGINT in main. The eventfd is not read, only dropped from the set: one eventfd
 // may wake every thread, and each must see it.
 void EpollEngine::on_wake() noexcept {
-    if (draining_) return;
+    if (draining_ || lame_duck_) return;
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, setup_.wake_fd, nullptr);
+    if (setup_.config->drain_delay_ms == 0) return begin_drain();
+    // --drain-delay: a lame duck first, accepting and answering every request 503 and close.
+    lame_duck_ = true;
+    lame_duck_end_ms_ = now_ms_ + setup_.config->drain_delay_ms;
+    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(true); });
+    if (!tick_armed_) arm_tick();
+}
+
+// Stop accepting, close the idle, let the rest finish what they owe; the health route says 503.
+void EpollEngine::begin_drain() noexcept {
+    lame_duck_ = false;
+    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(false); });
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
         if (listen_fds_[i] < 0) continue;
         for (int queued = 0; queued < listen_backlog; ++queued) {
@@ -257,8 +307,9 @@ void EpollEngine::on_tick() noexcept {
     std::uint64_t expirations = 0;
     // EAGAIN when disarmed since it fired: the sweep below is harmless either way.
     [[maybe_unused]] const ssize_t got = read(timer_fd_, &expirations, sizeof expirations);
-    responses_.refresh_date(realtime_seconds());
+    answers_.refresh_date(realtime_seconds());
     readmit_listeners();
+    if (lame_duck_ && now_ms_ >= lame_duck_end_ms_) begin_drain();
     if (draining_ && now_ms_ >= drain_deadline_ms_) {
         slots_.for_each_used([this](Slot& slot) { close(slot, counters_.closed_drain); });
         return;
@@ -355,13 +406,20 @@ bool EpollEngine::send_owed(Slot& slot) noexcept {
         if (connection.in_flight()) {
             out = connection.in_flight_rest();  // what EAGAIN left
         } else {
-            const std::optional<Outgoing> next = connection.next_send(responses_);
+            if (slot.engine_state & state::delaying) return true;
+            const bool fresh = !connection.sending() && connection.owed_total() > 0;
+            if (fresh && delay_fd_ >= 0 && !(slot.engine_state & state::delayed)) {
+                queue_delay(slot);
+                return true;
+            }
+            const std::optional<Outgoing> next = connection.next_send(answers_.table());
             if (!next) return true;
+            slot.engine_state &= ~state::delayed;
             out = *next;
         }
         const ssize_t sent = send(connection.fd, out.data, out.bytes, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent > 0) {
-            connection.on_sent(std::uint32_t(sent), now_ms_, responses_, counters_);
+            connection.on_sent(std::uint32_t(sent), now_ms_, answers_.table(), counters_);
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -376,6 +434,58 @@ bool EpollEngine::send_owed(Slot& slot) noexcept {
         slot.engine_state |= state::send_blocked;
     }
     return true;
+}
+
+// --delay: the batch waits in the ring; with one fixed delay the ring stays in due order.
+void EpollEngine::queue_delay(Slot& slot) noexcept {
+    if (delayed_count_ == limits_.connections_max) drop_closed_delays();
+    UO_ASSERT(delayed_count_ < limits_.connections_max);  // live entries: one per connection
+    const std::uint32_t at = (delayed_head_ + delayed_count_) % limits_.connections_max;
+    delayed_[at] = {slots_.index(slot), slot.generation, precise_ms() + setup_.config->delay_ms};
+    slot.engine_state |= state::delaying;
+    if (delayed_count_++ == 0) arm_delay();
+}
+
+// Connections that closed while delayed leave entries behind; when those fill the ring, the
+// live ones are packed to its front, in order (rare: the ring holds connections_max).
+void EpollEngine::drop_closed_delays() noexcept {
+    const std::uint32_t capacity = limits_.connections_max;
+    std::uint32_t kept = 0;
+    for (std::uint32_t i = 0; i < delayed_count_; ++i) {
+        const Delayed entry = delayed_[(delayed_head_ + i) % capacity];
+        const Slot* slot = slots_.find(entry.index, entry.generation);
+        if (slot != nullptr && (slot->engine_state & state::delaying)) {
+            delayed_[(delayed_head_ + kept++) % capacity] = entry;
+        }
+    }
+    delayed_count_ = kept;
+}
+
+void EpollEngine::arm_delay() noexcept {
+    if (delayed_count_ == 0) return;
+    const std::uint64_t due = delayed_[delayed_head_].due_ms;
+    itimerspec when{};
+    when.it_value.tv_sec = time_t(due / 1000);
+    when.it_value.tv_nsec = long(due % 1000) * 1'000'000 + 1;  // never all zero: that disarms
+    const int result = timerfd_settime(delay_fd_, TFD_TIMER_ABSTIME, &when, nullptr);
+    UO_ASSERT(result == 0);
+}
+
+// Every batch whose delay passed may leave; a connection closed meanwhile is skipped.
+void EpollEngine::on_delay() noexcept {
+    std::uint64_t expirations = 0;
+    [[maybe_unused]] const ssize_t got = read(delay_fd_, &expirations, sizeof expirations);
+    const std::uint64_t now = precise_ms();
+    while (delayed_count_ > 0 && delayed_[delayed_head_].due_ms <= now) {
+        const Delayed due = delayed_[delayed_head_];
+        delayed_head_ = (delayed_head_ + 1) % limits_.connections_max;
+        --delayed_count_;
+        Slot* slot = slots_.find(due.index, due.generation);
+        if (slot == nullptr) continue;
+        slot->engine_state = std::uint8_t((slot->engine_state & ~state::delaying) | state::delayed);
+        if (send_owed(*slot)) settle(*slot);
+    }
+    arm_delay();
 }
 
 // After reading and sending: end the connection, or decide what epoll watches for it.
@@ -428,7 +538,7 @@ void EpollEngine::close(Slot& slot, Counter& reason) noexcept {
     Connection& connection = slot.connection;
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection.fd, nullptr);
     ::close(connection.fd);
-    if (connection.in_flight() || connection.sending()) connection.on_send_failed(responses_);
+    if (connection.in_flight() || connection.sending()) connection.on_send_failed(answers_.table());
     connection.fd = -1;
     reason.add();
     counters_.closed.add();
@@ -464,7 +574,7 @@ void EpollEngine::close_listeners() noexcept {
 
 // The Date may be hours old after a quiet spell: refresh it before the first answer.
 void EpollEngine::arm_tick() noexcept {
-    responses_.refresh_date(realtime_seconds());
+    answers_.refresh_date(realtime_seconds());
     itimerspec tick{};
     tick.it_interval.tv_sec = tick_seconds;
     tick.it_value.tv_sec = tick_seconds;
@@ -475,7 +585,7 @@ void EpollEngine::arm_tick() noexcept {
 
 // An idle server makes no wake-ups at all.
 void EpollEngine::disarm_tick_when_quiet() noexcept {
-    if (!tick_armed_ || draining_ || slots_.used() != 0) return;
+    if (!tick_armed_ || draining_ || lame_duck_ || slots_.used() != 0) return;
     for (std::uint32_t index = 0; index < setup_.listen_count; ++index) {
         if (backed_off_[index]) return;
     }

@@ -58,8 +58,6 @@ inline constexpr std::uint8_t other = 0;
 inline constexpr std::uint8_t head = 1;
 inline constexpr std::uint8_t connect = 2;
 inline constexpr std::uint8_t options = 3;
-// The method being matched, before its SP: the name to compare against in match_.
-inline constexpr std::uint8_t matching = 4;
 }  // namespace method
 
 namespace flag {
@@ -72,6 +70,7 @@ inline constexpr std::uint16_t close = 1 << 5;
 inline constexpr std::uint16_t keep_alive = 1 << 6;
 inline constexpr std::uint16_t expect_continue = 1 << 7;
 inline constexpr std::uint16_t trailers = 1 << 8;  // the field states read a trailer section
+inline constexpr std::uint16_t matching_path = 1 << 9;  // routes are matched against the path
 }  // namespace flag
 
 // The token-list reader's state for the current field value (RFC 9110 §5.6.1).
@@ -242,7 +241,8 @@ static_assert(std::uint8_t(Kind::head) == std::uint8_t(Kind::get) + 1 &&
 }  // namespace
 
 // One more answer at the end of `run`, if it can hold it.
-bool Owed::append(Run& run, Kind kind) noexcept {
+bool Owed::append(Run& run, Kind kind, std::uint8_t route) noexcept {
+    if (run.route != route) return false;
     if (run.mixed_count == 0) {
         if (run.kind == std::uint8_t(kind) && run.bits_or_count < UINT32_MAX) {
             ++run.bits_or_count;
@@ -265,21 +265,22 @@ bool Owed::append(Run& run, Kind kind) noexcept {
     return true;
 }
 
-bool Owed::push(Kind kind) noexcept {
+bool Owed::push(Kind kind, std::uint8_t route) noexcept {
     if (has_last_) return false;  // nothing is owed after the answer that closes
     if (closes_after(kind)) {
         last_ = kind;
+        last_route_ = route;
         has_last_ = true;
         ++total_;
         return true;
     }
-    if (runs_used_ > 0 && append(tail(), kind)) {
+    if (runs_used_ > 0 && append(tail(), kind, route)) {
         ++total_;
         return true;
     }
     if (runs_used_ == runs_max) return false;
     ++runs_used_;
-    tail() = Run{1, std::uint8_t(kind), 0};
+    tail() = Run{1, std::uint8_t(kind), 0, route};
     ++total_;
     return true;
 }
@@ -289,6 +290,10 @@ Kind Owed::front_kind() const noexcept {
     const Run& run = runs_[head_];
     if (run.mixed_count == 0) return Kind(run.kind);
     return Kind(run.kind | (run.bits_or_count & 1u));
+}
+
+std::uint8_t Owed::front_route() const noexcept {
+    return runs_used_ == 0 ? last_route_ : runs_[head_].route;
 }
 
 std::uint32_t Owed::front_count() const noexcept {
@@ -360,6 +365,7 @@ void Framer::start_request() noexcept {
     hosts_ = 0;
     version_ = 0;
     pending_ = 0;
+    route_ = 0;
 }
 
 Verdict Framer::fail(Verdict verdict, Owed& owed) noexcept {
@@ -370,6 +376,11 @@ Verdict Framer::fail(Verdict verdict, Owed& owed) noexcept {
 
 // The answer the request just framed is owed, by method, version and Connection (RFC 9112 §9.3).
 Verdict Framer::end_of_message(Owed& owed) noexcept {
+    const std::uint8_t route = route_matched();
+    if (unavailable_ == 2 || (unavailable_ == 1 && route != 0 && route == routes_->health)) {
+        state_ = State::ended;  // 503 closes: a draining server takes no more requests here
+        return owed.push(Kind::unavailable_503, route) ? Verdict::fine : Verdict::owed_full;
+    }
     const bool head = method_ == method::head;
     // RFC 9110 §9.3.6: after a 2xx to CONNECT the stream is a tunnel; we are no proxy, so close.
     const bool close = (flags_ & flag::close) || method_ == method::connect ||
@@ -380,7 +391,7 @@ Verdict Framer::end_of_message(Owed& owed) noexcept {
     } else if (version_ == 0) {
         kind = head ? Kind::head_keep_alive : Kind::get_keep_alive;
     }
-    if (!owed.push(kind)) {
+    if (!owed.push(kind, route)) {
         state_ = State::ended;
         return Verdict::owed_full;
     }
@@ -571,6 +582,13 @@ Verdict Framer::on_target_first(unsigned char c) noexcept {
         pending_ = 0;  // 1 once the ':' before the port was seen
     } else if (c == '/') {
         state_ = State::target;
+        if (routes_ != nullptr && routes_->count > 0) {
+            flags_ |= flag::matching_path;
+            route_lo_ = 0;
+            route_hi_ = routes_->count;
+            path_bytes_ = 0;
+            match_route(&c, &c + 1);
+        }
     } else if (c == '*') {
         if (method_ != method::options) return Verdict::bad_request;
         state_ = State::target_star;
@@ -592,7 +610,15 @@ Verdict Framer::on_target(Cursor& p, Cursor end) noexcept {
             state_ = State::target;
         }
     }
-    if (state_ == State::target) p = skip_plain<true>(p, end);
+    if (state_ == State::target) {
+        if (flags_ & flag::matching_path) {
+            const Cursor path_start = p;
+            while (p < end && is(target_char, *p) && *p != '?') ++p;
+            match_route(path_start, p);
+            if (p < end) end_path();  // at '?', SP or a byte the line refuses
+        }
+        p = skip_plain<true>(p, end);
+    }
     if (state_ == State::target_authority) {
         for (; p < end && is(host_char, *p); ++p) pending_ |= *p == ':';
         if (p < end && *p == ' ' && !pending_) return Verdict::bad_request;  // no port
@@ -604,6 +630,29 @@ Verdict Framer::on_target(Cursor& p, Cursor end) noexcept {
     state_ = State::version;
     match_ = 0;
     return add_line_bytes(1, Verdict::uri_too_long);
+}
+
+// Each byte of the path narrows the sorted routes still matching it. Sorted, the candidates
+// sharing the first k bytes are adjacent, and the one that is exactly those k bytes is first.
+void Framer::match_route(Cursor from, Cursor to) noexcept {
+    const std::string_view* paths = routes_->paths;
+    for (; from < to && route_lo_ < route_hi_; ++from, ++path_bytes_) {
+        const char c = char(*from);
+        const std::size_t at = path_bytes_;
+        std::uint8_t lo = route_lo_;
+        while (lo < route_hi_ && (paths[lo].size() <= at || paths[lo][at] < c)) ++lo;
+        std::uint8_t hi = lo;
+        while (hi < route_hi_ && paths[hi].size() > at && paths[hi][at] == c) ++hi;
+        route_lo_ = lo;
+        route_hi_ = hi;
+    }
+}
+
+// The path ended (the query, if any, is not matched): its route is the one it spelled whole.
+void Framer::end_path() noexcept {
+    flags_ &= std::uint16_t(~flag::matching_path);
+    const bool whole = route_lo_ < route_hi_ && routes_->paths[route_lo_].size() == path_bytes_;
+    route_ = whole ? std::uint8_t(route_lo_ + 1) : 0;
 }
 
 // "HTTP/" DIGIT "." DIGIT CR. RFC 9110 §2.5: a higher minor version of 1 is read as 1.1;

@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <ctime>
 
+#include "uring_okay/answers.hpp"
 #include "uring_okay/assert.hpp"
 #include "uring_okay/engine.hpp"
 #include "uring_okay/listener.hpp"
@@ -17,7 +18,7 @@
 namespace uring_okay {
 namespace {
 
-enum class Op : std::uint8_t { accept = 1, recv, send, shutdown, close, cancel, tick, wake };
+enum class Op : std::uint8_t { accept = 1, recv, send, shutdown, close, cancel, tick, wake, delay };
 
 // user_data: the operation, the slot's generation and its index, so the dispatcher finds the
 // connection, or learns it is gone, without a lookup table.
@@ -43,6 +44,9 @@ inline constexpr std::uint8_t shutdown = 1 << 2;
 inline constexpr std::uint8_t lingering = 1 << 3;  // our side is shut: waiting for the FIN
 inline constexpr std::uint8_t closing = 1 << 4;    // cancelled: closes when nothing is in flight
 inline constexpr std::uint8_t paused = 1 << 5;     // owed_max reached: not reading
+inline constexpr std::uint8_t delay = 1 << 6;      // --delay: a timeout before the next batch
+inline constexpr std::uint8_t delayed = 1 << 7;    // that timeout fired: the batch may leave
+inline constexpr std::uint8_t pending = recv | send | shutdown | delay;  // completions to await
 }  // namespace in_flight
 
 constexpr std::uint32_t sq_entries = 2048;
@@ -70,8 +74,10 @@ private:
     void on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept;
     void on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept;
     void on_settled(Cookie cookie, std::uint8_t bit) noexcept;  // shutdown done
+    void on_delayed(Cookie cookie) noexcept;
     void on_tick() noexcept;
     void on_wake() noexcept;
+    void begin_drain() noexcept;
     void arm_accept(std::uint32_t listener) noexcept;
     void arm_recv(Slot& slot) noexcept;
     void arm_tick() noexcept;
@@ -93,15 +99,18 @@ private:
     bool ring_ready_ = false;
     BufferRing buffers_;
     Slots slots_;
-    Responses responses_;
+    Answers answers_;
     __kernel_timespec tick_interval_{1, 0};
+    __kernel_timespec delay_{};  // --delay, read by the kernel when a delay is submitted
     std::uint64_t wake_value_ = 0;
     std::uint64_t now_ms_ = 0;
     std::uint64_t drain_deadline_ms_ = 0;
     bool accepting_[listen_max]{};    // an accept is armed on the listener
     bool backing_off_[listen_max]{};  // EMFILE and the like: re-armed by the tick
     bool tick_armed_ = false;
+    bool lame_duck_ = false;  // --drain-delay: answering 503 until lame_duck_end_ms_
     bool draining_ = false;
+    std::uint64_t lame_duck_end_ms_ = 0;
 };
 
 int UringEngine::start() noexcept {
@@ -112,11 +121,10 @@ int UringEngine::start() noexcept {
         result < 0) {
         return result;
     }
-    if (!slots_.allocate(limits_)) return -ENOMEM;
-    if (!responses_.build(setup_.config->response_spec(), limits_.batch_count,
-                          realtime_seconds())) {
-        return -ENOMEM;
-    }
+    if (!slots_.allocate(limits_, &setup_.config->routes)) return -ENOMEM;
+    if (!answers_.build(*setup_.config, realtime_seconds())) return -ENOMEM;
+    const std::uint32_t delay_ms = setup_.config->delay_ms;
+    delay_ = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
     now_ms_ = monotonic_ms();
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) arm_accept(i);
     arm_wake();
@@ -160,6 +168,7 @@ void UringEngine::dispatch(const io_uring_cqe& cqe) noexcept {
         case Op::recv: return on_recv(cookie, cqe);
         case Op::send: return on_send(cookie, cqe);
         case Op::shutdown: return on_settled(cookie, in_flight::shutdown);
+        case Op::delay: return on_delayed(cookie);
         case Op::tick: return on_tick();
         case Op::wake: return on_wake();
         case Op::close:
@@ -211,8 +220,9 @@ void UringEngine::open_connection(int fd) noexcept {
         ::close(fd);  // the table is full: the client learns at once, not after a timeout
         return;
     }
-    if (!tick_armed_) responses_.refresh_date(realtime_seconds());  // idle until now
+    if (!tick_armed_) answers_.refresh_date(realtime_seconds());  // idle until now
     slot->connection.open(fd, now_ms_);
+    if (lame_duck_) slot->connection.answer_unavailable(true);
     arm_recv(*slot);
     arm_tick();
 }
@@ -271,8 +281,19 @@ void UringEngine::on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept {
 
 void UringEngine::send_owed(Slot& slot) noexcept {
     Connection& connection = slot.connection;
-    if (connection.in_flight() || (slot.engine_state & in_flight::lingering)) return;
-    if (const std::optional<Outgoing> out = connection.next_send(responses_)) {
+    constexpr std::uint8_t waiting = in_flight::lingering | in_flight::delay;
+    if (connection.in_flight() || (slot.engine_state & waiting)) return;
+    const bool fresh_batch = !connection.sending() && connection.owed_total() > 0;
+    if (fresh_batch && setup_.config->delay_ms > 0 && !(slot.engine_state & in_flight::delayed)) {
+        // --delay: a ring timeout, never a sleeping thread; one batch at a time keeps order.
+        io_uring_sqe* entry = sqe();
+        io_uring_prep_timeout(entry, &delay_, 0, 0);
+        io_uring_sqe_set_data64(entry, cookie(Op::delay, slot));
+        slot.engine_state |= in_flight::delay;
+        return;
+    }
+    if (const std::optional<Outgoing> out = connection.next_send(answers_.table())) {
+        slot.engine_state &= std::uint8_t(~in_flight::delayed);
         io_uring_sqe* entry = sqe();
         io_uring_prep_send(entry, connection.fd, out->data, out->bytes, MSG_NOSIGNAL);
         io_uring_sqe_set_data64(entry, cookie(Op::send, slot));
@@ -299,9 +320,9 @@ void UringEngine::on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept {
     Slot& s = *slot;
     s.engine_state &= std::uint8_t(~in_flight::send);
     if (cqe.res > 0) {
-        s.connection.on_sent(std::uint32_t(cqe.res), now_ms_, responses_, counters_);
+        s.connection.on_sent(std::uint32_t(cqe.res), now_ms_, answers_.table(), counters_);
     } else {
-        s.connection.on_send_failed(responses_);
+        s.connection.on_send_failed(answers_.table());
     }
     if (s.engine_state & in_flight::closing) return finish_close(s);
     if (cqe.res <= 0) {
@@ -316,6 +337,14 @@ void UringEngine::on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept {
     send_owed(s);
 }
 
+void UringEngine::on_delayed(Cookie cookie) noexcept {
+    Slot* slot = slots_.find(cookie.index, cookie.generation);
+    UO_ASSERT(slot != nullptr);  // a slot is released only once its delay fired
+    slot->engine_state = std::uint8_t((slot->engine_state & ~in_flight::delay) | in_flight::delayed);
+    if (slot->engine_state & in_flight::closing) return finish_close(*slot);
+    send_owed(*slot);
+}
+
 void UringEngine::on_settled(Cookie cookie, std::uint8_t bit) noexcept {
     Slot* slot = slots_.find(cookie.index, cookie.generation);
     if (slot == nullptr) return;
@@ -328,8 +357,8 @@ void UringEngine::close(Slot& slot, Counter& reason) noexcept {
     if (slot.engine_state & in_flight::closing) return;
     reason.add();
     slot.engine_state |= in_flight::closing;
-    constexpr std::uint8_t pending = in_flight::recv | in_flight::send | in_flight::shutdown;
-    if (slot.engine_state & pending) {
+    // A --delay timeout is not tied to the fd: it fires within the delay, then the fd closes.
+    if (slot.engine_state & (in_flight::recv | in_flight::send | in_flight::shutdown)) {
         io_uring_sqe* entry = sqe();
         io_uring_prep_cancel_fd(entry, slot.connection.fd, IORING_ASYNC_CANCEL_ALL);  // 5.19
         io_uring_sqe_set_data64(entry, pack({Op::cancel, 0, 0}));
@@ -338,12 +367,11 @@ void UringEngine::close(Slot& slot, Counter& reason) noexcept {
 }
 
 void UringEngine::finish_close(Slot& slot) noexcept {
-    constexpr std::uint8_t pending = in_flight::recv | in_flight::send | in_flight::shutdown;
-    if (slot.engine_state & pending) return;
+    if (slot.engine_state & in_flight::pending) return;
     io_uring_sqe* entry = sqe();
     io_uring_prep_close(entry, slot.connection.fd);
     io_uring_sqe_set_data64(entry, pack({Op::close, 0, 0}));
-    slot.connection.on_send_failed(responses_);  // a short send cut off: let its bytes go
+    slot.connection.on_send_failed(answers_.table());  // a short send cut off: let its bytes go
     counters_.closed.add();
     slots_.release(slot);
 }
@@ -360,7 +388,8 @@ void UringEngine::arm_tick() noexcept {
 // With no connection the tick is not armed: an idle server makes no wake-ups at all.
 void UringEngine::on_tick() noexcept {
     tick_armed_ = false;
-    responses_.refresh_date(realtime_seconds());
+    answers_.refresh_date(realtime_seconds());
+    if (lame_duck_ && now_ms_ >= lame_duck_end_ms_) begin_drain();
     bool backing_off = false;
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
         if (backing_off_[i] && !draining_) {
@@ -370,7 +399,7 @@ void UringEngine::on_tick() noexcept {
         backing_off = backing_off || backing_off_[i];
     }
     sweep();
-    if (slots_.used() > 0 || backing_off) arm_tick();
+    if (slots_.used() > 0 || backing_off || lame_duck_) arm_tick();
 }
 
 void UringEngine::sweep() noexcept {
@@ -398,8 +427,19 @@ void UringEngine::arm_wake() noexcept {
     io_uring_sqe_set_data64(entry, pack({Op::wake, 0, 0}));
 }
 
-// SIGTERM: stop accepting, close the idle, let the rest finish what they owe.
+// SIGTERM. With --drain-delay, first a lame duck: keep accepting, answer every request 503 and
+// close, so load balancers and probes see the instance failing; then the drain.
 void UringEngine::on_wake() noexcept {
+    if (setup_.config->drain_delay_ms == 0) return begin_drain();
+    lame_duck_ = true;
+    lame_duck_end_ms_ = now_ms_ + setup_.config->drain_delay_ms;
+    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(true); });
+    arm_tick();
+}
+
+// Stop accepting, close the idle, let the rest finish what they owe; the health route says 503.
+void UringEngine::begin_drain() noexcept {
+    lame_duck_ = false;
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
         for (int queued = 0; queued < listen_backlog; ++queued) {
             const int fd = accept_queued(setup_.listen_fds[i], SOCK_CLOEXEC);
@@ -409,6 +449,7 @@ void UringEngine::on_wake() noexcept {
     }
     draining_ = true;
     drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
+    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(false); });
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
         if (accepting_[i]) {
             io_uring_sqe* cancel = sqe();

@@ -35,6 +35,12 @@ struct ListenAddress {
     char text[64]{};                  // as given, for messages
 };
 
+// What a --route answers: its status, and its body (the reason phrase when none was given).
+struct RouteAnswer {
+    std::uint16_t status = 200;
+    std::string_view body;
+};
+
 struct Config {
     Limits limits;
 
@@ -49,6 +55,13 @@ struct Config {
     bool date = true;
     bool minimal = false;
 
+    // --route PATH=STATUS[:BODY] and --health-path, sorted by path; route_answers[i] answers
+    // routes.paths[i] (route i + 1 in the framer's numbering).
+    Routes routes;
+    RouteAnswer route_answers[Routes::max];
+    std::uint32_t delay_ms = 0;        // --delay: every answer leaves this long after its request
+    std::uint32_t drain_delay_ms = 0;  // --drain-delay: SIGTERM first answers 503 for this long
+
     ListenAddress listen[listen_max];
     std::uint8_t listen_count = 0;   // 0 after parsing never happens: the default is 0.0.0.0:8080
     std::uint32_t threads = 0;       // 0: one per CPU in the affinity mask (or in --cpus)
@@ -58,10 +71,11 @@ struct Config {
     std::uint32_t disabled_features = 0;  // feature::* bits, from --disable
     bool quiet = false;
 
-    [[nodiscard]] ResponseSpec response_spec() const noexcept {
+    // The answer of `route`: 0 is the default, i + 1 is routes.paths[i].
+    [[nodiscard]] ResponseSpec response_spec(std::uint8_t route = 0) const noexcept {
         ResponseSpec spec;
-        spec.status = status;
-        spec.body = body;
+        spec.status = route == 0 ? status : route_answers[route - 1].status;
+        spec.body = route == 0 ? body : route_answers[route - 1].body;
         spec.content_type = content_type;
         spec.server = server;
         spec.headers = {headers, header_count};

@@ -20,7 +20,10 @@ struct Outgoing {
 
 class Connection {
 public:
-    explicit Connection(const Limits& limits) noexcept : limits_(&limits), framer_(limits) {}
+    // `routes`: the paths with answers of their own; each send takes its bytes from
+    // `answers[route]` (answers[0], the default answer).
+    Connection(const Limits& limits, const Routes* routes) noexcept
+        : limits_(&limits), framer_(limits, routes) {}
 
     void open(int fd, std::uint64_t now_ms) noexcept;
 
@@ -30,16 +33,18 @@ public:
 
     // What to send now, if anything: the rest of a short send, or the next batch of the oldest
     // kind owed. Nothing while a send is in flight or nothing is owed.
-    [[nodiscard]] std::optional<Outgoing> next_send(Responses& responses) noexcept;
+    [[nodiscard]] std::optional<Outgoing> next_send(Responses* answers) noexcept;
     // The bytes of the send in flight not yet taken (epoll retries them after EAGAIN).
     [[nodiscard]] Outgoing in_flight_rest() const noexcept {
         return Outgoing{batch_.data + sent_bytes_, batch_.bytes - sent_bytes_};
     }
     // The kernel took `bytes` (> 0) of the send in flight.
-    void on_sent(std::uint32_t bytes, std::uint64_t now_ms, Responses& responses,
+    void on_sent(std::uint32_t bytes, std::uint64_t now_ms, Responses* answers,
                  Counters& counters) noexcept;
     // The send in flight failed or was cancelled: its bytes are let go.
-    void on_send_failed(Responses& responses) noexcept;
+    void on_send_failed(Responses* answers) noexcept;
+    // A drain: the health route answers 503 from now on, or (lame duck) every request does.
+    void answer_unavailable(bool all) noexcept { framer_.answer_unavailable(all); }
 
     // Every answer owed has left and the connection must end (close asked, an error answered,
     // or the client closed its side).
@@ -65,6 +70,7 @@ private:
     Owed owed_;
     Responses::Batch batch_{};          // the batch in flight; count 0: none
     std::uint32_t sent_bytes_ = 0;      // of batch_
+    std::uint8_t batch_route_ = 0;      // whose answers batch_ holds
     std::uint64_t request_started_ms_ = 0;  // first byte of the request in progress
     std::uint64_t progress_ms_ = 0;     // last byte in or out
     bool in_flight_ = false;

@@ -58,9 +58,12 @@ public:
     static constexpr std::uint32_t runs_max = 32;
     static constexpr std::uint32_t mixed_max = 32;  // answers in one mixed run
 
-    [[nodiscard]] bool push(Kind kind) noexcept;  // false when it would need one run too many
+    // false when it would need one run too many. `route`: which configured answer (0: the
+    // default), for the kinds that answer with it.
+    [[nodiscard]] bool push(Kind kind, std::uint8_t route = 0) noexcept;
     [[nodiscard]] bool empty() const noexcept { return runs_used_ == 0 && !has_last_; }
     [[nodiscard]] Kind front_kind() const noexcept;
+    [[nodiscard]] std::uint8_t front_route() const noexcept;
     [[nodiscard]] std::uint32_t front_count() const noexcept;  // of front_kind, in a row
     void pop(std::uint32_t count) noexcept;  // answers of the front kind that left
     [[nodiscard]] std::uint64_t total() const noexcept { return total_; }
@@ -74,28 +77,43 @@ private:
         std::uint32_t bits_or_count = 0;
         std::uint8_t kind = 0;
         std::uint8_t mixed_count = 0;  // 0: a uniform run
+        std::uint8_t route = 0;
     };
     [[nodiscard]] Run& tail() noexcept { return runs_[(head_ + runs_used_ - 1) % runs_max]; }
-    [[nodiscard]] static bool append(Run& run, Kind kind) noexcept;
+    [[nodiscard]] static bool append(Run& run, Kind kind, std::uint8_t route) noexcept;
 
     std::array<Run, runs_max> runs_{};
     std::uint64_t total_ = 0;
     std::uint8_t head_ = 0;
     std::uint8_t runs_used_ = 0;
     Kind last_ = Kind::get;  // the closing answer, owed after every run
+    std::uint8_t last_route_ = 0;
     bool has_last_ = false;
+};
+
+// The paths that have answers of their own (--route, --health-path), sorted, matched while the
+// request-target streams past: no byte of it is kept. Route i + 1 is paths[i]; 0 is the default.
+struct Routes {
+    static constexpr std::size_t max = 16;
+    std::string_view paths[max];
+    std::uint8_t count = 0;
+    std::uint8_t health = 0;  // the route that answers 503 while draining, or 0
 };
 
 class Framer {
 public:
-    explicit Framer(const Limits& limits) noexcept : limits_(&limits) {}
+    explicit Framer(const Limits& limits, const Routes* routes = nullptr) noexcept
+        : limits_(&limits), routes_(routes) {}
 
     // Frames `bytes`, which continue whatever was fed before, and appends one kind to `owed` per
     // complete request, in order. On an error the error answer is appended and every later
     // byte is ignored; after a request that closes the connection, too.
     [[nodiscard]] Verdict feed(std::string_view bytes, Owed& owed) noexcept;
 
-    void reset() noexcept { *this = Framer{*limits_}; }
+    void reset() noexcept { *this = Framer{*limits_, routes_}; }
+    // From now on every request is answered 503 and closes (a drain's lame-duck phase), or only
+    // those for the health route (a drain).
+    void answer_unavailable(bool all) noexcept { unavailable_ = all ? 2 : 1; }
     // Between requests (no partial request buffered in our state): what the header timeout asks.
     [[nodiscard]] bool between_requests() const noexcept;
     // Ended: a closing request was framed or a verdict given; later bytes are ignored.
@@ -120,6 +138,9 @@ private:
     [[nodiscard]] Verdict on_field_value(Cursor& p, Cursor end) noexcept;
     [[nodiscard]] Verdict on_body(Cursor& p, Cursor end, Owed& owed) noexcept;
     [[nodiscard]] Verdict on_chunk_size(Cursor& p, Cursor end) noexcept;
+    void match_route(Cursor from, Cursor to) noexcept;
+    void end_path() noexcept;
+    [[nodiscard]] std::uint8_t route_matched() const noexcept { return route_; }
     [[nodiscard]] Verdict add_line_bytes(std::size_t bytes, Verdict past_limit) noexcept;
     [[nodiscard]] Verdict add_header_bytes(std::size_t bytes) noexcept;
     [[nodiscard]] Verdict fail(Verdict verdict, Owed& owed) noexcept;
@@ -132,6 +153,7 @@ private:
     void start_request() noexcept;
 
     const Limits* limits_;
+    const Routes* routes_;
     std::uint64_t number_ = 0;        // Content-Length, chunk size or remaining body bytes
     std::uint64_t body_bytes_ = 0;    // of a chunked body so far
     std::uint32_t line_bytes_ = 0;    // of the request line, or of a chunk-size line
@@ -146,6 +168,11 @@ private:
     std::uint8_t hosts_ = 0;    // Host field lines seen (saturates)
     std::uint8_t version_ = 0;  // minor version: 0 or 1
     std::uint8_t pending_ = 0;  // a byte that decides later (CR awaiting LF, digit of a version)
+    std::uint8_t route_lo_ = 0;  // routes still matching the path so far: [lo, hi)
+    std::uint8_t route_hi_ = 0;
+    std::uint8_t route_ = 0;     // the route of the request, once its path ended
+    std::uint16_t path_bytes_ = 0;  // of the path matched so far
+    std::uint8_t unavailable_ = 0;  // 1: the health route answers 503; 2: every request does
 };
 
 }  // namespace uring_okay

@@ -28,12 +28,12 @@ public:
     ~Slots() { std::free(slots_); }
 
     // All the memory the table will ever use, taken now. False when it cannot be had.
-    [[nodiscard]] bool allocate(const Limits& limits) noexcept {
+    [[nodiscard]] bool allocate(const Limits& limits, const Routes* routes) noexcept {
         capacity_ = limits.connections_max;
         slots_ = static_cast<Slot*>(std::calloc(capacity_, sizeof(Slot)));
         if (slots_ == nullptr) return false;
         for (std::uint32_t i = 0; i < capacity_; ++i) {
-            new (&slots_[i]) Slot{Connection{limits}};
+            new (&slots_[i]) Slot{Connection{limits, routes}};
             slots_[i].next_free = i + 1;
         }
         first_free_ = 0;
