@@ -62,12 +62,12 @@ constexpr std::uint8_t delaying = 1u << 6;      // --delay: queued until its bat
 constexpr std::uint8_t delayed = 1u << 7;       // the delay passed: the next batch leaves
 }  // namespace state
 
-// CLOCK_MONOTONIC in milliseconds, to the millisecond: --delay's clock (the coarse clock the
-// deadlines use moves in jiffies).
+// CLOCK_MONOTONIC in milliseconds, rounded up: --delay's clock (the coarse clock the deadlines
+// use moves in jiffies), so a delay never ends early.
 [[nodiscard]] std::uint64_t precise_ms() {
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
-    return std::uint64_t(now.tv_sec) * 1000 + std::uint64_t(now.tv_nsec) / 1'000'000;
+    return std::uint64_t(now.tv_sec) * 1000 + (std::uint64_t(now.tv_nsec) + 999'999) / 1'000'000;
 }
 
 [[nodiscard]] bool is_reset(int error) {

@@ -1507,3 +1507,93 @@ TEST(FramerOwed, OneAlternatingRequestTooManyFedAloneIsOwedFull) {
 }
 
 }  // namespace
+
+// ---- Routes: the path picks the answer, matched as it streams past ----------------------------
+
+namespace {
+
+Routes sorted_routes(std::initializer_list<std::string_view> paths, std::string_view health = {}) {
+    Routes routes;
+    for (const std::string_view path : paths) routes.paths[routes.count++] = path;
+    std::sort(routes.paths, routes.paths + routes.count);
+    for (std::uint8_t i = 0; i < routes.count; ++i) {
+        if (routes.paths[i] == health) routes.health = std::uint8_t(i + 1);
+    }
+    return routes;
+}
+
+// The route of each request, in order, whatever the cut.
+std::vector<std::uint8_t> routes_of(const Routes& routes, std::string_view stream,
+                                    std::size_t cut) {
+    Framer framer{standard_limits, &routes};
+    Owed owed;
+    EXPECT_EQ(framer.feed(stream.substr(0, cut), owed), Verdict::fine);
+    EXPECT_EQ(framer.feed(stream.substr(cut), owed), Verdict::fine);
+    std::vector<std::uint8_t> found;
+    while (!owed.empty()) {
+        for (std::uint32_t i = 0; i < owed.front_count(); ++i) found.push_back(owed.front_route());
+        owed.pop(owed.front_count());
+    }
+    return found;
+}
+
+std::string get_path(std::string_view target) {
+    return "GET " + std::string(target) + " HTTP/1.1\r\nHost: a\r\n\r\n";
+}
+
+}  // namespace
+
+TEST(FramerRoutes, MatchesWholePathsOnlyWhereverCut) {
+    const Routes routes = sorted_routes({"/a", "/ab", "/abc", "/b", "/health"});
+    // Sorted: /a=1, /ab=2, /abc=3, /b=4, /health=5.
+    const std::string stream = get_path("/ab") + get_path("/a") + get_path("/abcd") +
+                               get_path("/abc?x=1") + get_path("/") + get_path("/health") +
+                               get_path("/b/") + get_path("http://a/ab") + get_path("/ABC");
+    const std::vector<std::uint8_t> expected = {2, 1, 0, 3, 0, 5, 0, 0, 0};
+    for (std::size_t cut = 0; cut <= stream.size(); ++cut) {
+        ASSERT_EQ(routes_of(routes, stream, cut), expected) << "cut " << cut;
+    }
+}
+
+TEST(FramerRoutes, WithoutRoutesEverythingIsTheDefault) {
+    Framer framer{standard_limits};
+    Owed owed;
+    ASSERT_EQ(framer.feed(get_path("/a") + get_path("/b"), owed), Verdict::fine);
+    EXPECT_EQ(owed.front_route(), 0u);
+    EXPECT_EQ(owed.front_count(), 2u);
+}
+
+TEST(FramerRoutes, KeepsRoutesApartInTheQueue) {
+    const Routes routes = sorted_routes({"/x"});
+    Framer framer{standard_limits, &routes};
+    Owed owed;
+    ASSERT_EQ(framer.feed(get_path("/") + get_path("/x") + get_path("/x") + get_path("/"), owed),
+              Verdict::fine);
+    std::vector<std::pair<std::uint8_t, std::uint32_t>> runs;  // (route, count)
+    while (!owed.empty()) {
+        EXPECT_EQ(owed.front_kind(), get);
+        runs.emplace_back(owed.front_route(), owed.front_count());
+        owed.pop(owed.front_count());
+    }
+    EXPECT_EQ(runs, (std::vector<std::pair<std::uint8_t, std::uint32_t>>{{0, 1}, {1, 2}, {0, 1}}));
+}
+
+TEST(FramerRoutes, DrainAnswersTheHealthRoute503AndLameDuckAnswersAll) {
+    const Routes routes = sorted_routes({"/healthz", "/other"}, "/healthz");
+    {
+        Framer framer{standard_limits, &routes};
+        Owed owed;
+        framer.answer_unavailable(false);  // a drain: only the health route says 503
+        ASSERT_EQ(framer.feed(get_path("/other") + get_path("/healthz") + get_path("/"), owed),
+                  Verdict::fine);
+        EXPECT_EQ(drain(owed), (Runs{{get, 1}, {Kind::unavailable_503, 1}}));
+        EXPECT_TRUE(framer.ended());  // 503 closes: nothing after it is framed
+    }
+    {
+        Framer framer{standard_limits, &routes};
+        Owed owed;
+        framer.answer_unavailable(true);  // lame duck: every request says 503
+        ASSERT_EQ(framer.feed(get_path("/other") + get_path("/"), owed), Verdict::fine);
+        EXPECT_EQ(drain(owed), (Runs{{Kind::unavailable_503, 1}}));
+    }
+}

@@ -1,0 +1,152 @@
+// End to end, both engines: what operators and load testers configure. The answer's exact bytes
+// (--status, --body, --header, --server, --content-type, --minimal), routes, the health path,
+// the lame-duck drain and --delay, on the real binary over loopback.
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "e2e_support.hpp"
+
+namespace {
+
+using e2e::Client;
+using e2e::Clock;
+using e2e::Ms;
+using e2e::Server;
+
+class Features : public testing::TestWithParam<const char*> {
+protected:
+    std::unique_ptr<Server> serve(std::vector<std::string> flags) {
+        std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--threads", "1", "--engine",
+                                         GetParam()};
+        args.insert(args.end(), flags.begin(), flags.end());
+        auto server = std::make_unique<Server>(args);
+        EXPECT_TRUE(server->ready()) << server->log();
+        return server;
+    }
+};
+
+std::string get(std::string_view target, std::string_view fields = "") {
+    return "GET " + std::string(target) + " HTTP/1.1\r\nHost: a\r\n" + std::string(fields) +
+           "\r\n";
+}
+
+// Every byte of one answer to one request on a fresh connection that asks to close.
+std::string exchange(int port, const std::string& request) {
+    Client client(port);
+    EXPECT_TRUE(client.send_all(request));
+    const e2e::Received got = client.read_until_close(Ms(5'000));
+    EXPECT_TRUE(got.closed);
+    return got.bytes;
+}
+
+TEST_P(Features, AnswersWithTheConfiguredBytes) {
+    const auto server = serve({"--status", "201", "--body", "created", "--content-type",
+                               "application/json", "--header", "X-One: 1", "-H", "X-Two: two",
+                               "--server", "probe", "--no-date"});
+    EXPECT_EQ(exchange(server->port(), get("/", "Connection: close\r\n")),
+              "HTTP/1.1 201 Created\r\nServer: probe\r\nContent-Type: application/json\r\n"
+              "Content-Length: 7\r\nX-One: 1\r\nX-Two: two\r\nConnection: close\r\n\r\ncreated");
+    EXPECT_EQ(server->stop(), 0);
+}
+
+TEST_P(Features, MinimalIsTheClassicHealthCheckByteForByte) {
+    const auto server = serve({"--minimal"});
+    Client client(server->port());
+    ASSERT_TRUE(client.send_all(get("/") + get("/")));
+    const std::vector<std::string> got = client.read_responses(2, Ms(5'000));
+    ASSERT_EQ(got.size(), 2u);
+    for (const std::string& answer : got) {
+        EXPECT_EQ(answer, "HTTP/1.1 200 OK\r\nContent-Length:2\r\n\r\nOK");
+    }
+    EXPECT_EQ(server->stop(), 0);
+}
+
+TEST_P(Features, EnvironmentSetsWhatFlagsDoNot) {
+    setenv("URING_OKAY_STATUS", "418", 1);
+    setenv("URING_OKAY_BODY", "teapot", 1);
+    const auto server = serve({"--body", "flag wins", "--no-date"});
+    unsetenv("URING_OKAY_STATUS");
+    unsetenv("URING_OKAY_BODY");
+    EXPECT_EQ(exchange(server->port(), get("/", "Connection: close\r\n")),
+              "HTTP/1.1 418 I'm a teapot\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n"
+              "Connection: close\r\n\r\nflag wins");
+    EXPECT_EQ(server->stop(), 0);
+}
+
+TEST_P(Features, RoutesAnswerTheirPathsExactlyAndIgnoreTheQuery) {
+    const auto server = serve({"--route", "/missing=404", "--route", "/hi=200:hello",
+                               "--health-path", "/healthz", "--no-date"});
+    Client client(server->port());
+    ASSERT_TRUE(client.send_all(get("/missing") + get("/hi?x=1") + get("/hix") +
+                                "HEAD /hi HTTP/1.1\r\nHost: a\r\n\r\n" + get("/healthz") +
+                                get("/", "Connection: close\r\n")));
+    const std::vector<std::string> got =
+        client.read_responses_to({false, false, false, true, false, false}, Ms(5'000));
+    ASSERT_EQ(got.size(), 6u);
+    EXPECT_EQ(got[0],
+              "HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n\r\n"
+              "Not Found");
+    EXPECT_EQ(got[1], "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello");
+    EXPECT_EQ(got[2], "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK");
+    EXPECT_EQ(got[3], "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\n");
+    EXPECT_EQ(got[4], "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nOK");
+    EXPECT_TRUE(client.read_until_close(Ms(5'000)).closed);
+    EXPECT_EQ(server->stop(), 0);
+}
+
+// SIGTERM with --drain-delay: still accepting, every request answered 503 and closed; then the
+// drain; exit 0. A keep-alive connection's health probe says 503 once the drain begins.
+TEST_P(Features, LameDuckAnswers503ThenDrainsAndExits0) {
+    const auto server = serve({"--drain-delay", "1500ms", "--health-path", "/healthz"});
+    Client kept(server->port());
+    ASSERT_TRUE(kept.send_all(get("/healthz")));
+    ASSERT_EQ(kept.read_responses(1, Ms(5'000)).size(), 1u);
+    kill(server->pid(), SIGTERM);
+    std::this_thread::sleep_for(Ms(200));
+    const std::string fresh = exchange(server->port(), get("/"));
+    EXPECT_EQ(fresh.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << fresh;
+    EXPECT_NE(fresh.find("Connection: close\r\n"), std::string::npos) << fresh;
+    ASSERT_TRUE(kept.send_all(get("/healthz")));
+    const e2e::Received probe = kept.read_until_close(Ms(5'000));
+    EXPECT_EQ(probe.bytes.rfind("HTTP/1.1 503 ", 0), 0u) << probe.bytes;
+    EXPECT_TRUE(probe.closed);
+    EXPECT_EQ(server->wait_exit(Ms(10'000)), 0) << server->log();
+}
+
+// Each answer leaves no sooner than --delay after its request; pipelined answers keep their order.
+TEST_P(Features, DelayHoldsEachAnswerAndKeepsOrder) {
+    const auto server = serve({"--delay", "200ms", "--route", "/second=202", "--no-date"});
+    Client client(server->port());
+    const auto sent = Clock::now();
+    ASSERT_TRUE(client.send_all(get("/") + get("/second") + get("/")));
+    const std::vector<std::string> got = client.read_responses(3, Ms(5'000));
+    const auto waited = std::chrono::duration_cast<Ms>(Clock::now() - sent);
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(got[0].rfind("HTTP/1.1 200 ", 0), 0u);
+    EXPECT_EQ(got[1].rfind("HTTP/1.1 202 ", 0), 0u);
+    EXPECT_EQ(got[2].rfind("HTTP/1.1 200 ", 0), 0u);
+    EXPECT_GE(waited.count(), 200);
+    const auto one = Clock::now();
+    ASSERT_TRUE(client.send_all(get("/")));
+    ASSERT_EQ(client.read_responses(1, Ms(5'000)).size(), 1u);
+    EXPECT_GE(std::chrono::duration_cast<Ms>(Clock::now() - one).count(), 200);
+    EXPECT_EQ(server->stop(), 0);
+}
+
+TEST_P(Features, RefusesBadRoutesAndDelaysWithExit2) {
+    for (const std::vector<std::string>& flags :
+         {std::vector<std::string>{"--route", "nopath=200"}, {"--route", "/x=99"},
+          {"--route", "/x"}, {"--delay", "soon"}, {"--route", "/a=200", "--health-path", "/a"}}) {
+        Server server(flags, nullptr, false);
+        EXPECT_EQ(server.wait_exit(Ms(5'000)), 2) << flags[0] << " " << flags[1];
+        EXPECT_NE(server.log().find("--" + flags[flags.size() - 2].substr(2)), std::string::npos)
+            << server.log();
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Engines, Features, testing::Values("uring", "epoll"),
+                         [](const auto& info) { return std::string(info.param); });
+
+}  // namespace
