@@ -636,6 +636,12 @@ void sort_routes(Parser& p) noexcept {
     }
 }
 
+bool set_user(Parser& p, std::string_view value) {
+    if (value.empty() || value.size() > 64) return p.fail("must be a user name or UID[:GID]");
+    p.config.user = value;
+    return true;
+}
+
 bool set_quiet(Parser& p, std::string_view) {
     p.config.quiet = true;
     return true;
@@ -738,6 +744,8 @@ constexpr Flag flags[] = {
     limit_flag("linger-ms", {Unit::ms, 1, day_ms, &Limits::linger_ms},
                "after the last answer, wait for the client's FIN"),
 
+    {"user", 0, Form::value, Section::engine, "NAME|UID[:GID]", set_user,
+     "after binding, run as this user (the engines never run as root)"},
     {"engine", 0, Form::value, Section::engine, "auto|uring|epoll", set_engine,
      "io_uring, or epoll where it is refused (default auto)"},
     {"disable", 0, Form::value, Section::engine, "FEATURE", add_disabled,

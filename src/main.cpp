@@ -1,7 +1,10 @@
 // Wiring only: flags, listeners, one pinned engine thread per CPU, signals, the start-up line,
 // exit codes (0 after a drain, 1 when nothing can run, 2 for a bad flag).
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -88,6 +91,71 @@ void open_listeners(Config& config, Thread* threads, std::uint32_t thread_count)
             threads[t].setup.listen_fds[a] = fd;
             threads[t].setup.listen_count = std::uint8_t(a + 1);
         }
+    }
+}
+
+// systemd socket activation (sd_listen_fds(3)): LISTEN_PID names us, LISTEN_FDS counts the
+// listening sockets from fd 3. Thread 0 takes each; the others share it through a dup. The
+// addresses become the configured ones, for the start-up line. False when not activated.
+bool take_activated_listeners(Config& config, Thread* threads, std::uint32_t thread_count) {
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* count = std::getenv("LISTEN_FDS");
+    if (pid == nullptr || count == nullptr || std::atol(pid) != long(getpid())) return false;
+    const long fds = std::atol(count);
+    if (fds < 1 || fds > long(listen_max)) die(1, "LISTEN_FDS: must be from 1 to 8 sockets");
+    unsetenv("LISTEN_PID");
+    unsetenv("LISTEN_FDS");
+    unsetenv("LISTEN_FDNAMES");
+    config.listen_count = std::uint8_t(fds);
+    for (int a = 0; a < int(fds); ++a) {
+        const int fd = 3 + a;  // SD_LISTEN_FDS_START
+        if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) die(1, "LISTEN_FDS: a passed fd is not open");
+        ListenAddress& address = config.listen[a];
+        sockaddr_storage bound{};
+        socklen_t length = sizeof bound;
+        getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
+        address.family = bound.ss_family;
+        const bool v6 = bound.ss_family == AF_INET6;
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&bound);
+        const auto* in4 = reinterpret_cast<const sockaddr_in*>(&bound);
+        std::memcpy(address.address, v6 ? static_cast<const void*>(&in6->sin6_addr)
+                                         : static_cast<const void*>(&in4->sin_addr),
+                    v6 ? 16 : 4);
+        address.port = bound_port(fd);
+        for (std::uint32_t t = 0; t < thread_count; ++t) {
+            threads[t].setup.listen_fds[a] = t == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
+            threads[t].setup.listen_count = std::uint8_t(a + 1);
+        }
+    }
+    return true;
+}
+
+// --user: bind first (ports below 1024 need root), then become that user and group; never go
+// on as root when another user was asked for. NAME needs /etc/passwd; UID[:GID] needs nothing.
+void drop_privileges(std::string_view user) {
+    if (user.empty()) return;
+    char text[128];
+    std::snprintf(text, sizeof text, "%.*s", int(user.size()), user.data());
+    unsigned long uid = 0;
+    unsigned long gid = 0;
+    char extra = 0;
+    const int numbers = std::sscanf(text, "%lu:%lu%c", &uid, &gid, &extra);
+    if (numbers == 1) gid = uid;
+    if (numbers < 1 || numbers > 2 || std::strspn(text, "0123456789:") != std::strlen(text)) {
+        const passwd* entry = getpwnam(text);
+        if (entry == nullptr) die(2, "--user: no such user (give UID[:GID] where /etc/passwd lacks it)");
+        uid = entry->pw_uid;
+        gid = entry->pw_gid;
+    }
+    if (setgroups(0, nullptr) != 0 && errno != EPERM) die(1, "--user: setgroups failed");
+    if (setgid(gid_t(gid)) != 0 || setuid(uid_t(uid)) != 0) {
+        char why[256];
+        std::snprintf(why, sizeof why, "--user %s: setgid/setuid: %s (only root can change user)",
+                      text, errno_name(errno));
+        die(1, why);
+    }
+    if (uid != 0 && (getuid() == 0 || geteuid() == 0 || getegid() == 0)) {
+        die(1, "--user: still root after dropping privileges; refusing to run");
     }
 }
 
@@ -207,8 +275,10 @@ int serve(Config& config) {
         threads[i].features_off = probe.features_off;
         if (threads[i].setup.wake_fd < 0) die(1, "eventfd: out of file descriptors");
     }
-    open_listeners(config, threads, thread_count);
-    if (!config.quiet) announce(config, thread_count, cpus, cpu_count, engine);
+    if (!take_activated_listeners(config, threads, thread_count)) {
+        open_listeners(config, threads, thread_count);
+    }
+    drop_privileges(config.user);
 
     for (std::uint32_t i = 0; i < thread_count; ++i) {
         pthread_attr_t attributes;
@@ -221,6 +291,8 @@ int serve(Config& config) {
         pthread_attr_destroy(&attributes);
         if (error != 0) die(1, "pthread_create: cannot start an engine thread");
     }
+    // Once every engine thread runs: whoever reads this line finds the whole server up.
+    if (!config.quiet) announce(config, thread_count, cpus, cpu_count, engine);
     wait_and_drain(signal_fd, done_fd, threads, thread_count);
     for (std::uint32_t i = 0; i < thread_count; ++i) pthread_join(threads[i].handle, nullptr);
     summarize(config, threads, thread_count);

@@ -3,6 +3,7 @@
 // the lame-duck drain and --delay, on the real binary over loopback.
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,7 @@ std::string get(std::string_view target, std::string_view fields = "") {
 }
 
 // Every byte of one answer to one request on a fresh connection that asks to close.
-std::string exchange(int port, const std::string& request) {
+std::string ask_once(int port, const std::string& request) {
     Client client(port);
     EXPECT_TRUE(client.send_all(request));
     const e2e::Received got = client.read_until_close(Ms(5'000));
@@ -45,7 +46,7 @@ TEST_P(Features, AnswersWithTheConfiguredBytes) {
     const auto server = serve({"--status", "201", "--body", "created", "--content-type",
                                "application/json", "--header", "X-One: 1", "-H", "X-Two: two",
                                "--server", "probe", "--no-date"});
-    EXPECT_EQ(exchange(server->port(), get("/", "Connection: close\r\n")),
+    EXPECT_EQ(ask_once(server->port(), get("/", "Connection: close\r\n")),
               "HTTP/1.1 201 Created\r\nServer: probe\r\nContent-Type: application/json\r\n"
               "Content-Length: 7\r\nX-One: 1\r\nX-Two: two\r\nConnection: close\r\n\r\ncreated");
     EXPECT_EQ(server->stop(), 0);
@@ -69,7 +70,7 @@ TEST_P(Features, EnvironmentSetsWhatFlagsDoNot) {
     const auto server = serve({"--body", "flag wins", "--no-date"});
     unsetenv("URING_OKAY_STATUS");
     unsetenv("URING_OKAY_BODY");
-    EXPECT_EQ(exchange(server->port(), get("/", "Connection: close\r\n")),
+    EXPECT_EQ(ask_once(server->port(), get("/", "Connection: close\r\n")),
               "HTTP/1.1 418 I'm a teapot\r\nContent-Type: text/plain\r\nContent-Length: 9\r\n"
               "Connection: close\r\n\r\nflag wins");
     EXPECT_EQ(server->stop(), 0);
@@ -105,7 +106,7 @@ TEST_P(Features, LameDuckAnswers503ThenDrainsAndExits0) {
     ASSERT_EQ(kept.read_responses(1, Ms(5'000)).size(), 1u);
     kill(server->pid(), SIGTERM);
     std::this_thread::sleep_for(Ms(200));
-    const std::string fresh = exchange(server->port(), get("/"));
+    const std::string fresh = ask_once(server->port(), get("/"));
     EXPECT_EQ(fresh.rfind("HTTP/1.1 503 Service Unavailable\r\n", 0), 0u) << fresh;
     EXPECT_NE(fresh.find("Connection: close\r\n"), std::string::npos) << fresh;
     ASSERT_TRUE(kept.send_all(get("/healthz")));
@@ -144,6 +145,58 @@ TEST_P(Features, RefusesBadRoutesAndDelaysWithExit2) {
         EXPECT_NE(server.log().find("--" + flags[flags.size() - 2].substr(2)), std::string::npos)
             << server.log();
     }
+}
+
+// Run as root (as CI is), --user drops every thread to that user after binding.
+TEST_P(Features, UserDropsPrivilegesAfterBinding) {
+    if (geteuid() != 0) GTEST_SKIP() << "only root can change user; CI runs as root";
+    const auto server = serve({"--user", "65534:65534", "--threads", "2"});
+    const std::string tasks = "/proc/" + std::to_string(server->pid()) + "/task";
+    std::size_t threads = 0;
+    for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+        std::ifstream status(task.path() / "status");
+        for (std::string line; std::getline(status, line);) {
+            if (line.rfind("Uid:", 0) == 0 || line.rfind("Gid:", 0) == 0) {
+                EXPECT_EQ(line.substr(4), "\t65534\t65534\t65534\t65534") << line;
+            }
+        }
+        ++threads;
+    }
+    EXPECT_EQ(threads, 3u);  // main and two engines
+    EXPECT_EQ(ask_once(server->port(), get("/", "Connection: close\r\n")).rfind("HTTP/1.1 200", 0),
+              0u);
+    EXPECT_EQ(server->stop(), 0);
+}
+
+// systemd socket activation: a listening socket passed as fd 3 with LISTEN_FDS and LISTEN_PID.
+int activated_fd = -1;
+
+void pass_socket_as_fd_3() {  // in the child, before exec
+    dup2(activated_fd, 3);
+    fcntl(3, F_SETFD, 0);
+    setenv("LISTEN_FDS", "1", 1);
+    setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
+}
+
+TEST_P(Features, ServesSocketsPassedBySystemd) {
+    activated_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(activated_fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(listen(activated_fd, 64), 0);
+    socklen_t length = sizeof address;
+    getsockname(activated_fd, reinterpret_cast<sockaddr*>(&address), &length);
+    const int port = ntohs(address.sin_port);
+    Server server({"--listen", "127.0.0.1:1", "--threads", "2", "--engine", GetParam()},
+                  pass_socket_as_fd_3);
+    close(activated_fd);
+    ASSERT_TRUE(server.ready()) << server.log();
+    EXPECT_EQ(server.port(), port);  // the passed socket, not --listen's address
+    for (int i = 0; i < 4; ++i) {
+        EXPECT_EQ(ask_once(port, get("/", "Connection: close\r\n")).rfind("HTTP/1.1 200", 0), 0u);
+    }
+    EXPECT_EQ(server.stop(), 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Features, testing::Values("uring", "epoll"),
