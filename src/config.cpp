@@ -745,7 +745,7 @@ constexpr Flag flags[] = {
                "after the last answer, wait for the client's FIN"),
 
     {"user", 0, Form::value, Section::engine, "NAME|UID[:GID]", set_user,
-     "after binding, run as this user (the engines never run as root)"},
+     "after binding, run as this user (never on as root)"},
     {"engine", 0, Form::value, Section::engine, "auto|uring|epoll", set_engine,
      "io_uring, or epoll where it is refused (default auto)"},
     {"disable", 0, Form::value, Section::engine, "FEATURE", add_disabled,
