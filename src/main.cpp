@@ -13,12 +13,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
 #include "uring_okay/config.hpp"
 #include "uring_okay/engine.hpp"
+#include "uring_okay/healthcheck.hpp"
 #include "uring_okay/listener.hpp"
 
 #ifndef UO_VERSION
@@ -136,12 +138,18 @@ void drop_privileges(std::string_view user) {
     if (user.empty()) return;
     char text[128];
     std::snprintf(text, sizeof text, "%.*s", int(user.size()), user.data());
+    // UID or UID:GID in digits; anything else is a name for /etc/passwd.
     unsigned long uid = 0;
     unsigned long gid = 0;
-    char extra = 0;
-    const int numbers = std::sscanf(text, "%lu:%lu%c", &uid, &gid, &extra);
-    if (numbers == 1) gid = uid;
-    if (numbers < 1 || numbers > 2 || std::strspn(text, "0123456789:") != std::strlen(text)) {
+    const char* const end = text + std::strlen(text);
+    const auto [after_uid, uid_error] = std::from_chars(text, end, uid);
+    bool numeric = uid_error == std::errc{} && (after_uid == end || *after_uid == ':');
+    gid = uid;
+    if (numeric && after_uid != end) {
+        const auto [after_gid, gid_error] = std::from_chars(after_uid + 1, end, gid);
+        numeric = gid_error == std::errc{} && after_gid == end;
+    }
+    if (!numeric) {
         const passwd* entry = getpwnam(text);
         if (entry == nullptr) die(2, "--user: no such user (give UID[:GID] where /etc/passwd lacks it)");
         uid = entry->pw_uid;
@@ -312,6 +320,11 @@ int serve(Config& config) {
 
 int main(int argc, char** argv) {
     using namespace uring_okay;
+    // `uring-okay healthcheck [FLAGS]` (or --check): probe the server these flags describe.
+    if (argc > 1 &&
+        (std::strcmp(argv[1], "healthcheck") == 0 || std::strcmp(argv[1], "--check") == 0)) {
+        return run_healthcheck(argc - 1, argv + 1, environ);
+    }
     static Config config;
     const ParseResult parsed = parse_config(argc, argv, environ, config);
     switch (parsed.outcome) {

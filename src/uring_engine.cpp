@@ -18,7 +18,7 @@
 namespace uring_okay {
 namespace {
 
-enum class Op : std::uint8_t { accept = 1, recv, send, shutdown, close, cancel, tick, wake, delay };
+enum class Op : std::uint8_t { accept = 1, recv, send, close, cancel, tick, wake, delay };
 
 // user_data: the operation, the slot's generation and its index, so the dispatcher finds the
 // connection, or learns it is gone, without a lookup table.
@@ -40,13 +40,12 @@ constexpr Cookie unpack(std::uint64_t data) {
 namespace in_flight {
 inline constexpr std::uint8_t recv = 1 << 0;
 inline constexpr std::uint8_t send = 1 << 1;
-inline constexpr std::uint8_t shutdown = 1 << 2;
 inline constexpr std::uint8_t lingering = 1 << 3;  // our side is shut: waiting for the FIN
 inline constexpr std::uint8_t closing = 1 << 4;    // cancelled: closes when nothing is in flight
 inline constexpr std::uint8_t paused = 1 << 5;     // owed_max reached: not reading
 inline constexpr std::uint8_t delay = 1 << 6;      // --delay: a timeout before the next batch
 inline constexpr std::uint8_t delayed = 1 << 7;    // that timeout fired: the batch may leave
-inline constexpr std::uint8_t pending = recv | send | shutdown | delay;  // completions to await
+inline constexpr std::uint8_t pending = recv | send | delay;  // completions to await
 }  // namespace in_flight
 
 constexpr std::uint32_t sq_entries = 2048;
@@ -73,7 +72,6 @@ private:
     void on_accept(Cookie cookie, const io_uring_cqe& cqe) noexcept;
     void on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept;
     void on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept;
-    void on_settled(Cookie cookie, std::uint8_t bit) noexcept;  // shutdown done
     void on_delayed(Cookie cookie) noexcept;
     void on_tick() noexcept;
     void on_wake() noexcept;
@@ -167,7 +165,6 @@ void UringEngine::dispatch(const io_uring_cqe& cqe) noexcept {
         case Op::accept: return on_accept(cookie, cqe);
         case Op::recv: return on_recv(cookie, cqe);
         case Op::send: return on_send(cookie, cqe);
-        case Op::shutdown: return on_settled(cookie, in_flight::shutdown);
         case Op::delay: return on_delayed(cookie);
         case Op::tick: return on_tick();
         case Op::wake: return on_wake();
@@ -302,12 +299,11 @@ void UringEngine::send_owed(Slot& slot) noexcept {
     }
     if (connection.answered_all_and_ending()) {
         // The last answer left. Shut our side and wait for the client's FIN, so an RST for
-        // bytes it still sends cannot destroy that answer in its receive queue.
+        // bytes it still sends cannot destroy that answer in its receive queue. shutdown(2) on
+        // a TCP socket never blocks; as an io_uring op it would run on an io-wq worker thread.
         if (!(slot.engine_state & in_flight::recv)) return close(slot, counters_.closed_by_peer);
-        io_uring_sqe* entry = sqe();
-        io_uring_prep_shutdown(entry, connection.fd, SHUT_WR);
-        io_uring_sqe_set_data64(entry, cookie(Op::shutdown, slot));
-        slot.engine_state |= in_flight::shutdown | in_flight::lingering;
+        if (shutdown(connection.fd, SHUT_WR) != 0) return close(slot, counters_.closed_by_peer);
+        slot.engine_state |= in_flight::lingering;
         slot.linger_started_ms = now_ms_;
         return;
     }
@@ -345,20 +341,13 @@ void UringEngine::on_delayed(Cookie cookie) noexcept {
     send_owed(*slot);
 }
 
-void UringEngine::on_settled(Cookie cookie, std::uint8_t bit) noexcept {
-    Slot* slot = slots_.find(cookie.index, cookie.generation);
-    if (slot == nullptr) return;
-    slot->engine_state &= std::uint8_t(~bit);
-    if (slot->engine_state & in_flight::closing) finish_close(*slot);
-}
-
 // Cancel what is in flight on the fd; the fd closes once the last of it completed.
 void UringEngine::close(Slot& slot, Counter& reason) noexcept {
     if (slot.engine_state & in_flight::closing) return;
     reason.add();
     slot.engine_state |= in_flight::closing;
     // A --delay timeout is not tied to the fd: it fires within the delay, then the fd closes.
-    if (slot.engine_state & (in_flight::recv | in_flight::send | in_flight::shutdown)) {
+    if (slot.engine_state & (in_flight::recv | in_flight::send)) {
         io_uring_sqe* entry = sqe();
         io_uring_prep_cancel_fd(entry, slot.connection.fd, IORING_ASYNC_CANCEL_ALL);  // 5.19
         io_uring_sqe_set_data64(entry, pack({Op::cancel, 0, 0}));

@@ -6,6 +6,7 @@
 #include <sys/utsname.h>
 
 #include <cerrno>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 
@@ -92,9 +93,12 @@ namespace {
 bool kernel_at_least(int major, int minor) {
     utsname name{};
     if (uname(&name) != 0) return false;
+    const char* const end = name.release + std::strlen(name.release);
     int have_major = 0;
     int have_minor = 0;
-    if (std::sscanf(name.release, "%d.%d", &have_major, &have_minor) != 2) return false;
+    const auto [dot, major_error] = std::from_chars(name.release, end, have_major);
+    if (major_error != std::errc{} || dot == end || *dot != '.') return false;
+    if (std::from_chars(dot + 1, end, have_minor).ec != std::errc{}) return false;
     return have_major > major || (have_major == major && have_minor >= minor);
 }
 
@@ -108,8 +112,8 @@ const char* setup_cause(int error) {
 }
 
 constexpr io_uring_op needed_ops[] = {
-    IORING_OP_ACCEPT, IORING_OP_RECV,  IORING_OP_SEND,    IORING_OP_SHUTDOWN,
-    IORING_OP_CLOSE,  IORING_OP_READ,  IORING_OP_TIMEOUT, IORING_OP_ASYNC_CANCEL,
+    IORING_OP_ACCEPT, IORING_OP_RECV,    IORING_OP_SEND,         IORING_OP_CLOSE,
+    IORING_OP_READ,   IORING_OP_TIMEOUT, IORING_OP_ASYNC_CANCEL,
 };
 
 }  // namespace

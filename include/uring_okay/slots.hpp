@@ -27,24 +27,28 @@ public:
     Slots& operator=(const Slots&) = delete;
     ~Slots() { std::free(slots_); }
 
-    // All the memory the table will ever use, taken now. False when it cannot be had.
+    // All the memory the table will ever use, reserved now. A slot is built the first time it
+    // is needed, so start-up writes nothing and untouched pages cost no memory.
     [[nodiscard]] bool allocate(const Limits& limits, const Routes* routes) noexcept {
         capacity_ = limits.connections_max;
+        limits_ = &limits;
+        routes_ = routes;
         slots_ = static_cast<Slot*>(std::calloc(capacity_, sizeof(Slot)));
-        if (slots_ == nullptr) return false;
-        for (std::uint32_t i = 0; i < capacity_; ++i) {
-            new (&slots_[i]) Slot{Connection{limits, routes}};
-            slots_[i].next_free = i + 1;
-        }
-        first_free_ = 0;
-        return true;
+        first_free_ = capacity_;  // none released yet: new slots come from the high-water mark
+        return slots_ != nullptr;
     }
 
     // A free slot for a new connection, or null when the table is full.
     [[nodiscard]] Slot* acquire() noexcept {
-        if (first_free_ == capacity_) return nullptr;
-        Slot* slot = &slots_[first_free_];
-        first_free_ = slot->next_free;
+        Slot* slot = nullptr;
+        if (first_free_ != capacity_) {
+            slot = &slots_[first_free_];
+            first_free_ = slot->next_free;
+        } else if (high_water_ < capacity_) {
+            slot = new (&slots_[high_water_]) Slot{Connection{*limits_, routes_}};
+        } else {
+            return nullptr;
+        }
         slot->used = true;
         slot->engine_state = 0;
         ++used_;
@@ -85,6 +89,8 @@ public:
 
 private:
     Slot* slots_ = nullptr;
+    const Limits* limits_ = nullptr;
+    const Routes* routes_ = nullptr;
     std::uint32_t capacity_ = 0;
     std::uint32_t first_free_ = 0;
     std::uint32_t used_ = 0;

@@ -1,0 +1,438 @@
+// The self-probe (`uring-okay healthcheck`, `--check`): the server's own flags and environment
+// name the address, kubelet's httpGet rules say what to send and what counts as healthy.
+// A non-blocking socket and poll against one deadline; fixed buffers, no allocation, no engine.
+#include "uring_okay/healthcheck.hpp"
+
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <initializer_list>
+
+#include "uring_okay/listener.hpp"
+
+namespace uring_okay {
+namespace {
+
+constexpr std::string_view timeout_flag = "--check-timeout";
+constexpr std::string_view timeout_variable = "URING_OKAY_CHECK_TIMEOUT";
+// After the status line: read on until the server closes, at most this much, so that closing
+// does not reset a connection with an answer still arriving.
+constexpr std::size_t drain_bytes_max = 64 * 1024;
+
+constexpr std::string_view usage =
+    "usage: uring-okay healthcheck [--check-timeout DURATION] [server flags...]\n"
+    "       uring-okay --check [--check-timeout DURATION] [server flags...]\n"
+    "Probes the server that the same flags and URING_OKAY_* environment would start: a new\n"
+    "connection to its first --listen address (0.0.0.0 as 127.0.0.1, [::] as [::1]), GET /\n"
+    "(or the --health-path) with Connection: close. Prints one line; exits 0 on a status from\n"
+    "200 to 399, else 1.\n"
+    "  --check-timeout DURATION  the whole probe's deadline, like 500ms or 2s (default 1s);\n"
+    "                            environment URING_OKAY_CHECK_TIMEOUT\n";
+
+// Text into a fixed buffer, cut at its end and always NUL-terminated.
+class Line {
+public:
+    Line(char* out, std::size_t size) noexcept : out_(out), size_(size) {
+        if (size_ > 0) out_[0] = '\0';
+    }
+    Line& add(std::string_view text) noexcept {
+        if (size_ == 0) return *this;
+        const std::size_t room = size_ - 1 - used_;
+        const std::size_t bytes = text.size() < room ? text.size() : room;
+        std::memcpy(out_ + used_, text.data(), bytes);
+        used_ += bytes;
+        out_[used_] = '\0';
+        return *this;
+    }
+    Line& add(std::uint64_t number) noexcept {
+        char digits[24];
+        const auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
+        return add(std::string_view(digits, std::size_t(end - digits)));
+    }
+    [[nodiscard]] std::size_t length() const noexcept { return used_; }
+
+private:
+    char* out_;
+    std::size_t size_;
+    std::size_t used_ = 0;
+};
+
+// "127.0.0.1:8080" or "[::1]:8080": for the Host field and the printed line.
+Line& add_host(Line& line, const ListenAddress& target) noexcept {
+    char host[address_text_bytes];
+    const bool v6 = target.family == AF_INET6;
+    format_address(target, host);
+    return line.add(v6 ? "[" : "").add(host).add(v6 ? "]:" : ":").add(std::uint64_t{target.port});
+}
+
+[[nodiscard]] std::int64_t now_ms() noexcept {
+    timespec now{};
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return std::int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
+}
+
+// 1 when fd is ready for `events` (or hung up), 0 when the deadline passed first, or -errno.
+[[nodiscard]] int wait_until(int fd, short events, std::int64_t deadline_ms) noexcept {
+    for (;;) {
+        const std::int64_t left_ms = deadline_ms - now_ms();
+        if (left_ms <= 0) return 0;
+        pollfd entry{fd, events, 0};
+        const int ready = poll(&entry, 1, int(left_ms));
+        if (ready > 0) return 1;
+        if (ready < 0 && errno != EINTR) return -errno;
+    }
+}
+
+class Socket {
+public:
+    explicit Socket(int fd) noexcept : fd_(fd) {}
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+    ~Socket() {
+        if (fd_ >= 0) close(fd_);
+    }
+    [[nodiscard]] int fd() const noexcept { return fd_; }
+
+private:
+    int fd_;
+};
+
+[[nodiscard]] ProbeResult outcome(ProbeOutcome what, int error = 0) noexcept {
+    return ProbeResult{what, 0, error};
+}
+
+// The connection, up to the deadline; `answered` here means connected.
+ProbeResult connect_by(int fd, const ListenAddress& target, std::int64_t deadline_ms) noexcept {
+    sockaddr_storage address{};
+    socklen_t length = 0;
+    if (target.family == AF_INET6) {
+        auto& v6 = reinterpret_cast<sockaddr_in6&>(address);
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons(target.port);
+        std::memcpy(&v6.sin6_addr, target.address, 16);
+        length = sizeof v6;
+    } else {
+        auto& v4 = reinterpret_cast<sockaddr_in&>(address);
+        v4.sin_family = AF_INET;
+        v4.sin_port = htons(target.port);
+        std::memcpy(&v4.sin_addr, target.address, 4);
+        length = sizeof v4;
+    }
+    int error = 0;
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) {
+        error = errno;
+        if (error == EINPROGRESS) {
+            const int ready = wait_until(fd, POLLOUT, deadline_ms);
+            if (ready == 0) return outcome(ProbeOutcome::timed_out);
+            socklen_t size = sizeof error;
+            if (ready < 0)
+                error = -ready;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0)
+                error = errno;
+        }
+    }
+    if (error == ECONNREFUSED) return outcome(ProbeOutcome::refused);
+    if (error == ETIMEDOUT) return outcome(ProbeOutcome::timed_out);
+    if (error != 0) return outcome(ProbeOutcome::failed, error);
+    return outcome(ProbeOutcome::answered);
+}
+
+// The request, as kubelet sends it, all of it before the deadline.
+ProbeResult send_request(int fd, const ListenAddress& target, std::string_view path,
+                         std::int64_t deadline_ms) noexcept {
+    char request[512];
+    Line line{request, sizeof request};
+    line.add("GET ").add(path).add(" HTTP/1.1\r\nHost: ");
+    add_host(line, target).add("\r\nUser-Agent: uring-okay-healthcheck\r\nAccept: */*\r\n");
+    line.add("Connection: close\r\n\r\n");
+    std::string_view rest{request, line.length()};
+    while (!rest.empty()) {
+        const ssize_t sent = send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
+        if (sent > 0) {
+            rest.remove_prefix(std::size_t(sent));
+            continue;
+        }
+        if (sent < 0 && errno == EINTR) continue;
+        if (sent < 0 && errno != EAGAIN) {
+            const int error = errno;
+            return outcome(
+                error == ECONNRESET || error == EPIPE ? ProbeOutcome::closed : ProbeOutcome::failed,
+                error);
+        }
+        const int ready = wait_until(fd, POLLOUT, deadline_ms);
+        if (ready == 0) return outcome(ProbeOutcome::timed_out);
+        if (ready < 0) return outcome(ProbeOutcome::failed, -ready);
+    }
+    return outcome(ProbeOutcome::answered);
+}
+
+// Reads until the server closes, drain_bytes_max or the deadline, whichever comes first.
+void drain(int fd, std::int64_t deadline_ms) noexcept {
+    char bytes[4096];
+    for (std::size_t total = 0; total < drain_bytes_max;) {
+        const ssize_t got = recv(fd, bytes, sizeof bytes, 0);
+        if (got == 0) return;
+        if (got > 0) {
+            total += std::size_t(got);
+        } else if (errno != EAGAIN && errno != EINTR) {
+            return;
+        } else if (errno == EAGAIN && wait_until(fd, POLLIN, deadline_ms) <= 0) {
+            return;
+        }
+    }
+}
+
+// The status line, up to the deadline.
+ProbeResult read_status(int fd, std::int64_t deadline_ms) noexcept {
+    char bytes[256];
+    std::size_t used = 0;
+    for (;;) {
+        const ssize_t got = recv(fd, bytes + used, sizeof bytes - used, 0);
+        if (got > 0) {
+            used += std::size_t(got);
+            const StatusLine line = parse_status_line({bytes, used});
+            if (line.state == StatusLineState::malformed) return outcome(ProbeOutcome::not_http);
+            if (line.state == StatusLineState::complete) {
+                drain(fd, deadline_ms);
+                return ProbeResult{ProbeOutcome::answered, line.status, 0};
+            }
+            continue;  // the parser decides within 13 bytes: bytes never fills up
+        }
+        if (got == 0 || errno == ECONNRESET) return outcome(ProbeOutcome::closed);
+        if (errno == EINTR) continue;
+        if (errno != EAGAIN) return outcome(ProbeOutcome::failed, errno);
+        const int ready = wait_until(fd, POLLIN, deadline_ms);
+        if (ready == 0) return outcome(ProbeOutcome::timed_out);
+        if (ready < 0) return outcome(ProbeOutcome::failed, -ready);
+    }
+}
+
+[[nodiscard]] std::optional<std::string_view> find_variable(const char* const* environment,
+                                                            std::string_view name) noexcept {
+    for (; environment != nullptr && *environment != nullptr; ++environment) {
+        const std::string_view entry = *environment;
+        if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
+            return entry.substr(name.size() + 1);
+    }
+    return std::nullopt;
+}
+
+// One line on fd, from pieces.
+void write_line(int fd, std::initializer_list<std::string_view> pieces) noexcept {
+    char text[768];
+    Line line{text, sizeof text};
+    for (const std::string_view piece : pieces) line.add(piece);
+    line.add("\n");
+    (void)!write(fd, text, line.length());
+}
+
+int usage_error(std::initializer_list<std::string_view> pieces) noexcept {
+    char text[640];
+    Line line{text, sizeof text};
+    for (const std::string_view piece : pieces) line.add(piece);
+    write_line(STDERR_FILENO, {"uring-okay healthcheck: ", {text, line.length()}});
+    return unhealthy_exit;
+}
+
+// Takes --check-timeout out of argv (the server's parser would call it unknown); returns
+// the new argc, or -1 when the flag is last and has no value.
+int take_timeout_flag(int argc, char** argv, std::optional<std::string_view>& timeout_text) {
+    int kept = 1;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view argument = argv[i];
+        if (argument == timeout_flag) {
+            if (i + 1 == argc) return -1;
+            timeout_text = argv[++i];
+        } else if (argument.starts_with(timeout_flag) && argument[timeout_flag.size()] == '=') {
+            timeout_text = argument.substr(timeout_flag.size() + 1);
+        } else {
+            argv[kept++] = argv[i];
+        }
+    }
+    return kept;
+}
+
+}  // namespace
+
+// inet_ntop's text without inet_ntop, which formats with snprintf: in the static binary that
+// alone would bring in musl's printf (10 KiB). RFC 5952: lowercase hex, no leading zeros, the
+// longest run of two or more zero groups (the first of equals) as "::", and an IPv4-mapped
+// address (::ffff:a.b.c.d) in dotted form.
+void format_address(const ListenAddress& address, char (&out)[address_text_bytes]) noexcept {
+    Line line{out, sizeof out};
+    const std::uint8_t* bytes = address.address;
+    const auto add_v4 = [&line](const std::uint8_t* v4) {
+        for (int i = 0; i < 4; ++i) line.add(i ? "." : "").add(std::uint64_t{v4[i]});
+    };
+    if (address.family != AF_INET6) return add_v4(bytes);
+    std::uint16_t groups[8];
+    for (int i = 0; i < 8; ++i) groups[i] = std::uint16_t(bytes[2 * i] << 8 | bytes[2 * i + 1]);
+    if (groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0 && groups[4] == 0 &&
+        groups[5] == 0xffff) {
+        line.add("::ffff:");
+        return add_v4(bytes + 12);
+    }
+    int run_start = -1;
+    int run_length = 1;  // a single zero group stays "0"
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && groups[j] == 0) ++j;
+        if (j - i > run_length) {
+            run_start = i;
+            run_length = j - i;
+        }
+        i = j == i ? i + 1 : j;
+    }
+    for (int i = 0; i < 8; ++i) {
+        if (i == run_start) {
+            line.add("::");
+            i += run_length - 1;
+            continue;
+        }
+        if (i > 0 && i != run_start + run_length) line.add(":");
+        char hex[5];
+        const auto [end, error] = std::to_chars(hex, hex + sizeof hex, groups[i], 16);
+        line.add(std::string_view(hex, std::size_t(end - hex)));
+    }
+}
+
+StatusLine parse_status_line(std::string_view bytes) noexcept {
+    // One character class per position of "HTTP/d.d ddd" and the byte that ends the code.
+    constexpr std::string_view shape = "HTTP/9.9 999e";
+    const std::size_t checked = bytes.size() < shape.size() ? bytes.size() : shape.size();
+    for (std::size_t i = 0; i < checked; ++i) {
+        const char c = bytes[i];
+        const bool fits = shape[i] == '9'   ? c >= '0' && c <= '9'
+                          : shape[i] == 'e' ? c == ' ' || c == '\r' || c == '\n'
+                                            : c == shape[i];
+        if (!fits) return StatusLine{StatusLineState::malformed, 0};
+    }
+    if (bytes.size() < shape.size()) return StatusLine{};
+    const auto status =
+        std::uint16_t((bytes[9] - '0') * 100 + (bytes[10] - '0') * 10 + (bytes[11] - '0'));
+    if (status < 100) return StatusLine{StatusLineState::malformed, 0};
+    return StatusLine{StatusLineState::complete, status};
+}
+
+std::optional<std::uint32_t> parse_check_timeout_ms(std::string_view text) noexcept {
+    std::uint64_t number = 0;
+    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
+    if (error != std::errc{} || end == text.data()) return std::nullopt;
+    const std::string_view unit{end, std::size_t(text.data() + text.size() - end)};
+    std::uint64_t scale = 0;
+    if (unit == "ms") scale = 1;
+    if (unit == "s") scale = 1000;
+    if (scale == 0 || number == 0 || number > check_timeout_ms_max / scale) return std::nullopt;
+    return std::uint32_t(number * scale);
+}
+
+ListenAddress probe_address(const ListenAddress& listen) noexcept {
+    ListenAddress target = listen;
+    const std::size_t bytes = listen.family == AF_INET6 ? 16 : 4;
+    bool wildcard = true;
+    for (std::size_t i = 0; i < bytes; ++i) wildcard = wildcard && listen.address[i] == 0;
+    if (!wildcard) return target;
+    if (listen.family == AF_INET6) {
+        target.address[15] = 1;  // ::1
+    } else {
+        const std::uint8_t loopback[4] = {127, 0, 0, 1};
+        std::memcpy(target.address, loopback, sizeof loopback);
+    }
+    return target;
+}
+
+ProbeResult probe_http(const ListenAddress& target, std::string_view path,
+                       std::uint32_t timeout_ms) noexcept {
+    const std::int64_t deadline_ms = now_ms() + timeout_ms;
+    const Socket socket_fd{socket(target.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+    const int fd = socket_fd.fd();
+    if (fd < 0) return outcome(ProbeOutcome::failed, errno);
+    ProbeResult step = connect_by(fd, target, deadline_ms);
+    if (step.outcome != ProbeOutcome::answered) return step;
+    step = send_request(fd, target, path, deadline_ms);
+    if (step.outcome != ProbeOutcome::answered) return step;
+    return read_status(fd, deadline_ms);
+}
+
+std::string_view probe_path(const Config& config) noexcept {
+    const Routes& routes = config.routes;
+    return routes.health > 0 && routes.health <= routes.count ? routes.paths[routes.health - 1]
+                                                              : std::string_view("/");
+}
+
+std::size_t describe_probe(const ListenAddress& target, std::string_view path,
+                           const ProbeResult& result, std::uint32_t timeout_ms, char* out,
+                           std::size_t size) noexcept {
+    Line line{out, size};
+    add_host(line.add("healthcheck: "), target).add(path == "/" ? "" : path);
+    switch (result.outcome) {
+        case ProbeOutcome::answered:
+            line.add(" answered ").add(std::uint64_t{result.status});
+            break;
+        case ProbeOutcome::refused:
+            line.add(" refused");
+            break;
+        case ProbeOutcome::timed_out:
+            line.add(" timed out after ").add(timeout_ms).add(" ms");
+            break;
+        case ProbeOutcome::closed:
+            line.add(" closed the connection without an answer");
+            break;
+        case ProbeOutcome::not_http:
+            line.add(" answered, but not with an HTTP/1.x status line");
+            break;
+        case ProbeOutcome::failed: {
+            const std::string_view name = errno_name(result.error);
+            line.add(" failed: ").add(name);
+            if (name == "errno") line.add(" ").add(std::uint64_t(result.error));
+            break;
+        }
+    }
+    return line.length();
+}
+
+int run_healthcheck(int argc, char** argv, const char* const* environment) noexcept {
+    std::optional<std::string_view> timeout_text = find_variable(environment, timeout_variable);
+    const int kept = take_timeout_flag(argc, argv, timeout_text);
+    if (kept < 0) return usage_error({timeout_flag, ": needs a value"});
+    std::uint32_t timeout_ms = check_timeout_ms_default;
+    if (timeout_text) {
+        const std::optional<std::uint32_t> parsed = parse_check_timeout_ms(*timeout_text);
+        if (!parsed) {
+            return usage_error({timeout_flag, " ", *timeout_text,
+                                ": must be a duration from 1ms to 3600s, like 500ms or 2s"});
+        }
+        timeout_ms = *parsed;
+    }
+
+    Config config;
+    const ParseResult parsed = parse_config(kept, argv, environment, config);
+    if (parsed.outcome == ParseOutcome::usage_error) return usage_error({parsed.message});
+    if (parsed.outcome != ParseOutcome::run) {
+        (void)!write(STDOUT_FILENO, usage.data(), usage.size());
+        return healthy_exit;
+    }
+    const ListenAddress target = probe_address(config.listen[0]);
+    char text[256];
+    if (target.port == 0) {
+        Line line{text, sizeof text};
+        add_host(line.add("healthcheck: "), target);
+        write_line(STDOUT_FILENO, {{text, line.length()},
+                                   ": port 0 is picked at start-up, so "
+                                   "there is no port to probe"});
+        return unhealthy_exit;
+    }
+    const std::string_view path = probe_path(config);
+    const ProbeResult result = probe_http(target, path, timeout_ms);
+    const std::size_t length = describe_probe(target, path, result, timeout_ms, text, sizeof text);
+    write_line(STDOUT_FILENO, {{text, length}});
+    return healthy(result) ? healthy_exit : unhealthy_exit;
+}
+
+}  // namespace uring_okay
