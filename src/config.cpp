@@ -607,17 +607,12 @@ bool set_health_path(Parser& p, std::string_view value) {
     return add_route_path(p, value, RouteAnswer{200, "OK"});
 }
 
-bool set_delay(Parser& p, std::string_view value) {
+// --delay and --drain-delay: a duration from 0 to a day.
+template <std::uint32_t Config::*field>
+bool set_duration(Parser& p, std::string_view value) {
     const std::optional<std::uint64_t> ms = parse_scaled(value, duration_units);
     if (!ms || *ms > day_ms) return fail_range(p, Unit::ms, 0, day_ms);
-    p.config.delay_ms = std::uint32_t(*ms);
-    return true;
-}
-
-bool set_drain_delay(Parser& p, std::string_view value) {
-    const std::optional<std::uint64_t> ms = parse_scaled(value, duration_units);
-    if (!ms || *ms > day_ms) return fail_range(p, Unit::ms, 0, day_ms);
-    p.config.drain_delay_ms = std::uint32_t(*ms);
+    p.config.*field = std::uint32_t(*ms);
     return true;
 }
 
@@ -703,9 +698,10 @@ constexpr Flag flags[] = {
      "repeatable: /missing=404, /hi=200:hello (body: the reason)"},
     {"health-path", 0, Form::value, Section::answer, "PATH", set_health_path,
      "answers 200 OK, and 503 once a drain begins"},
-    {"delay", 0, Form::value, Section::answer, "DURATION", set_delay,
+    {"delay", 0, Form::value, Section::answer, "DURATION", set_duration<&Config::delay_ms>,
      "each answer leaves no sooner than this after its request: 5ms"},
-    {"drain-delay", 0, Form::value, Section::answer, "DURATION", set_drain_delay,
+    {"drain-delay", 0, Form::value, Section::answer, "DURATION",
+     set_duration<&Config::drain_delay_ms>,
      "on SIGTERM, first answer all 503 and close for this long"},
     {"minimal", 0, Form::toggle, Section::answer, "", set_minimal,
      "only the status line, Content-Length and the body"},

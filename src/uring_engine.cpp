@@ -67,7 +67,7 @@ public:
     void run() noexcept;
 
 private:
-    io_uring_sqe* sqe() noexcept;
+    io_uring_sqe* sqe() noexcept { return next_sqe(ring_); }
     void dispatch(const io_uring_cqe& cqe) noexcept;
     void on_accept(Cookie cookie, const io_uring_cqe& cqe) noexcept;
     void on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept;
@@ -147,16 +147,6 @@ void UringEngine::run() noexcept {
         io_uring_cq_advance(&ring_, seen);
     }
     io_uring_submit(&ring_);  // the last closes
-}
-
-// The SQ is never full for long: when it is, what it holds goes to the kernel now.
-io_uring_sqe* UringEngine::sqe() noexcept {
-    io_uring_sqe* entry = io_uring_get_sqe(&ring_);
-    while (entry == nullptr) {
-        io_uring_submit(&ring_);
-        entry = io_uring_get_sqe(&ring_);
-    }
-    return entry;
 }
 
 void UringEngine::dispatch(const io_uring_cqe& cqe) noexcept {

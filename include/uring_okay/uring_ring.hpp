@@ -15,6 +15,17 @@ namespace uring_okay {
 [[nodiscard]] int setup_ring(io_uring& ring, std::uint32_t sq_entries,
                              std::uint32_t& features_off) noexcept;
 
+// The next free SQE. The SQ is never full for long: when it is, what it holds goes to the
+// kernel now.
+[[nodiscard]] inline io_uring_sqe* next_sqe(io_uring& ring) noexcept {
+    io_uring_sqe* entry = io_uring_get_sqe(&ring);
+    while (entry == nullptr) {
+        io_uring_submit(&ring);
+        entry = io_uring_get_sqe(&ring);
+    }
+    return entry;
+}
+
 // Buffers the kernel picks from for multishot recv (5.19): one mapping for the ring of
 // descriptors, one for the bytes. A buffer goes back the moment its bytes were read.
 class BufferRing {

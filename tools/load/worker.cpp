@@ -92,7 +92,7 @@ public:
     void run() noexcept;
 
 private:
-    io_uring_sqe* sqe() noexcept;
+    io_uring_sqe* sqe() noexcept { return next_sqe(ring_); }
     void dispatch(const io_uring_cqe& cqe) noexcept;
     void on_connect(Connection& connection, int result) noexcept;
     void on_recv(std::uint32_t index, std::uint32_t generation, const io_uring_cqe& cqe) noexcept;
@@ -222,16 +222,6 @@ void Worker::run() noexcept {
     results_.progress_answers.store(answers_, std::memory_order_relaxed);
     results_.progress_responses.store(results_.counts.responses, std::memory_order_relaxed);
     results_.progress_errors.store(results_.counts.errors(), std::memory_order_relaxed);
-}
-
-// The SQ is never full for long: when it is, what it holds goes to the kernel now.
-io_uring_sqe* Worker::sqe() noexcept {
-    io_uring_sqe* entry = io_uring_get_sqe(&ring_);
-    while (entry == nullptr) {
-        io_uring_submit(&ring_);
-        entry = io_uring_get_sqe(&ring_);
-    }
-    return entry;
 }
 
 void Worker::dispatch(const io_uring_cqe& cqe) noexcept {
