@@ -575,7 +575,7 @@ bool add_header(Parser& p, std::string_view value) {
     return true;
 }
 
-[[nodiscard]] bool add_route_path(Parser& p, std::string_view path, RouteAnswer answer) noexcept {
+[[nodiscard]] bool add_route_path(Parser& p, std::string_view path, const RouteAnswer& answer) noexcept {
     Routes& routes = p.config.routes;
     if (!is_route_path(path)) {
         return p.fail("the path must start with '/' and hold visible characters, no '?'");
@@ -956,7 +956,7 @@ bool read_body_file(Parser& p) {
         std::free(data);
         return fail_errno(p, int(-got));
     }
-    p.config.body = {data, std::size_t(got)};
+    p.config.body = {data, std::size_t(got)};  // NOLINT(clang-analyzer-unix.Malloc): kept for the process's life
     return true;
 }
 
@@ -974,7 +974,7 @@ bool generate_body(Parser& p, std::uint64_t bytes) {
         std::memcpy(data + filled, data, copied);
         filled += copied;
     }
-    p.config.body = {data, bytes};
+    p.config.body = {data, bytes};  // NOLINT(clang-analyzer-unix.Malloc): kept for the process's life
     return true;
 }
 

@@ -518,7 +518,7 @@ Verdict Framer::list_token_done() noexcept {
     const std::uint8_t t = std::uint8_t(match_ >> 8);
     const std::uint8_t at = std::uint8_t(match_ & 0xff);
     const std::string_view name = token_name(t);
-    const bool still = t != token::none && at < name.size() && lower(c) == name[at];
+    const bool still = t != token::none && at < name.size() && char(lower(c)) == name[at];
     match_ = still ? std::uint16_t(match_ + 1) : 0;  // 0: token::none, matches nothing
     return Verdict::fine;
 }
@@ -602,10 +602,12 @@ Verdict Framer::on_target_first(unsigned char c) noexcept {
 
 Verdict Framer::on_target(Cursor& p, Cursor end) noexcept {
     const Cursor start = p;
+    bool bad = false;  // refused once the bytes before it are counted: 414 wins wherever cut
     if (state_ == State::target_scheme) {
         while (p < end && is(scheme_char, *p)) ++p;
-        if (p < end) {
-            if (*p != ':') return Verdict::bad_request;
+        if (p < end && *p != ':') {
+            bad = true;
+        } else if (p < end) {
             ++p;
             state_ = State::target;
         }
@@ -621,9 +623,10 @@ Verdict Framer::on_target(Cursor& p, Cursor end) noexcept {
     }
     if (state_ == State::target_authority) {
         for (; p < end && is(host_char, *p); ++p) pending_ |= *p == ':';
-        if (p < end && *p == ' ' && !pending_) return Verdict::bad_request;  // no port
+        bad = p < end && *p == ' ' && !pending_;  // no port
     }
     if (Verdict v = add_line_bytes(std::size_t(p - start), Verdict::uri_too_long); v != Verdict::fine) return v;
+    if (bad) return Verdict::bad_request;
     if (p == end) return Verdict::fine;
     if (*p != ' ') return Verdict::bad_request;
     ++p;
@@ -826,7 +829,11 @@ Verdict Framer::on_field_value(Cursor& p, Cursor end) noexcept {
             while ((p = skip_plain<false>(p, end)) < end && *p == '\t') ++p;
         } else {
             for (; p < end && is(field_char, *p); ++p) {
-                if (Verdict v = field_value_byte(*p); v != Verdict::fine) return v;
+                if (Verdict v = field_value_byte(*p); v != Verdict::fine) {
+                    // The bytes before it count first: 431 wins wherever the stream was cut.
+                    const Verdict size = add_header_bytes(std::size_t(p - start));
+                    return size != Verdict::fine ? size : v;
+                }
             }
         }
     }

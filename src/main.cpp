@@ -27,8 +27,6 @@
 #define UO_VERSION "dev"
 #endif
 
-extern char** environ;
-
 namespace uring_okay {
 namespace {
 
@@ -271,7 +269,7 @@ int serve(Config& config) {
     }
 
     const int signal_fd = block_signals();
-    const int done_fd = eventfd(0, EFD_CLOEXEC);
+    const int done_fd = eventfd(0, EFD_CLOEXEC);  // read by poll() here: never by a ring
     auto* threads = static_cast<Thread*>(std::calloc(thread_count, sizeof(Thread)));
     auto* counters = static_cast<Counters*>(std::aligned_alloc(64, thread_count * sizeof(Counters)));
     if (signal_fd < 0 || done_fd < 0 || threads == nullptr || counters == nullptr) {

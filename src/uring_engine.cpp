@@ -2,6 +2,7 @@
 // buffer ring, sends straight from the preformatted batch. One io_uring_enter per loop submits
 // everything prepared and waits for the next completion. Knows no HTTP: Connection does.
 #include <liburing.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -100,7 +101,6 @@ private:
     Answers answers_;
     __kernel_timespec tick_interval_{1, 0};
     __kernel_timespec delay_{};  // --delay, read by the kernel when a delay is submitted
-    std::uint64_t wake_value_ = 0;
     std::uint64_t now_ms_ = 0;
     std::uint64_t drain_deadline_ms_ = 0;
     bool accepting_[listen_max]{};    // an accept is armed on the listener
@@ -256,7 +256,11 @@ void UringEngine::on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept {
         // A client that pipelines without reading: stop reading until it catches up.
         s.engine_state |= in_flight::paused;
         counters_.reads_paused.add();
-        if (!ended) io_uring_prep_cancel64(sqe(), this->cookie(Op::recv, s), 0);
+        if (!ended) {
+            io_uring_sqe* cancel = sqe();
+            io_uring_prep_cancel64(cancel, this->cookie(Op::recv, s), 0);
+            io_uring_sqe_set_data64(cancel, pack({Op::cancel, 0, 0}));
+        }
     }
     const bool reading = cqe.res != 0 && !(s.engine_state & in_flight::paused);
     if (ended && reading) {
@@ -400,9 +404,11 @@ void UringEngine::sweep() noexcept {
     });
 }
 
+// A poll, not a read: a blocking read of the eventfd would park an io-wq worker thread for
+// the server's whole life. Nobody reads the count: one wake-up is all it says.
 void UringEngine::arm_wake() noexcept {
     io_uring_sqe* entry = sqe();
-    io_uring_prep_read(entry, setup_.wake_fd, &wake_value_, sizeof wake_value_, 0);
+    io_uring_prep_poll_add(entry, setup_.wake_fd, POLLIN);
     io_uring_sqe_set_data64(entry, pack({Op::wake, 0, 0}));
 }
 

@@ -112,8 +112,8 @@ const char* setup_cause(int error) {
 }
 
 constexpr io_uring_op needed_ops[] = {
-    IORING_OP_ACCEPT, IORING_OP_RECV,    IORING_OP_SEND,         IORING_OP_CLOSE,
-    IORING_OP_READ,   IORING_OP_TIMEOUT, IORING_OP_ASYNC_CANCEL,
+    IORING_OP_ACCEPT,   IORING_OP_RECV,    IORING_OP_SEND,         IORING_OP_CLOSE,
+    IORING_OP_POLL_ADD, IORING_OP_TIMEOUT, IORING_OP_ASYNC_CANCEL,
 };
 
 }  // namespace
