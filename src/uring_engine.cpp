@@ -137,14 +137,7 @@ void UringEngine::run() noexcept {
         (void)io_uring_submit_and_wait(&ring_, 1);
         now_ms_ = monotonic_ms();
         if (io_uring_cq_has_overflow(&ring_)) counters_.cq_overflows.add();
-        unsigned head = 0;
-        unsigned seen = 0;
-        io_uring_cqe* cqe = nullptr;
-        io_uring_for_each_cqe(&ring_, head, cqe) {
-            dispatch(*cqe);
-            if (++seen == cqe_batch_max) break;
-        }
-        io_uring_cq_advance(&ring_, seen);
+        handle_completions(ring_, cqe_batch_max, [this](const io_uring_cqe& cqe) { dispatch(cqe); });
     }
     io_uring_submit(&ring_);  // the last closes
 }

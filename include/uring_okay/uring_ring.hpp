@@ -26,6 +26,21 @@ namespace uring_okay {
     return entry;
 }
 
+// Hands at most `max` ready completions to `handle`, then marks them seen: a bound on the work
+// between two enters, so submissions keep flowing under a flood of completions.
+template <typename Handle>
+unsigned handle_completions(io_uring& ring, unsigned max, Handle&& handle) noexcept {
+    unsigned head = 0;
+    unsigned seen = 0;
+    io_uring_cqe* cqe = nullptr;
+    io_uring_for_each_cqe(&ring, head, cqe) {
+        handle(*cqe);
+        if (++seen == max) break;
+    }
+    io_uring_cq_advance(&ring, seen);
+    return seen;
+}
+
 // Buffers the kernel picks from for multishot recv (5.19): one mapping for the ring of
 // descriptors, one for the bytes. A buffer goes back the moment its bytes were read.
 class BufferRing {

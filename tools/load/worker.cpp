@@ -204,14 +204,7 @@ void Worker::run() noexcept {
         (void)io_uring_submit_and_wait_timeout(&ring_, &first, 1, &wait, nullptr);
         now_ = monotonic_ns();
         if (now_ >= control_.end_ns) break;
-        unsigned head = 0;
-        unsigned seen = 0;
-        io_uring_cqe* cqe = nullptr;
-        io_uring_for_each_cqe(&ring_, head, cqe) {
-            dispatch(*cqe);
-            if (++seen == cqe_batch_max) break;
-        }
-        io_uring_cq_advance(&ring_, seen);
+        handle_completions(ring_, cqe_batch_max, [this](const io_uring_cqe& cqe) { dispatch(cqe); });
         if (open_loop_) run_schedule();
         if (now_ >= next_sweep_ns_) sweep();
         if (stopping_) break;
