@@ -25,14 +25,16 @@
 #include <thread>
 #include <vector>
 
+#include "e2e_support.hpp"
+
 #ifndef UO_LOAD_BINARY
 #define UO_LOAD_BINARY "/tmp/uring-okay-load"
 #endif
 
 namespace load_test {
 
-using Clock = std::chrono::steady_clock;
-using Ms = std::chrono::milliseconds;
+using e2e::Clock;  // one clock and one unit for every loopback test's deadlines
+using e2e::Ms;
 
 inline std::string read_file(const std::string& path) {
     std::ifstream file(path, std::ios::binary);
