@@ -49,6 +49,11 @@ inline constexpr std::uint8_t delayed = 1 << 7;    // that timeout fired: the ba
 inline constexpr std::uint8_t pending = recv | send | delay;  // completions to await
 }  // namespace in_flight
 
+// Nothing owed, nothing unread: a drain may close it without losing a request.
+[[nodiscard]] bool quiet(const Slot& slot) noexcept {
+    return slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
+}
+
 constexpr std::uint32_t sq_entries = 2048;
 constexpr std::uint32_t cqe_batch_max = 1024;  // completions handled between two enters
 constexpr std::uint16_t buffer_group = 0;
@@ -103,6 +108,7 @@ private:
     __kernel_timespec delay_{};  // --delay, read by the kernel when a delay is submitted
     std::uint64_t now_ms_ = 0;
     std::uint64_t drain_deadline_ms_ = 0;
+    std::uint64_t drain_started_ms_ = 0;
     bool accepting_[listen_max]{};    // an accept is armed on the listener
     bool backing_off_[listen_max]{};  // EMFILE and the like: re-armed by the tick
     bool tick_armed_ = false;
@@ -193,7 +199,8 @@ void UringEngine::on_accept(Cookie cookie, const io_uring_cqe& cqe) noexcept {
 
 void UringEngine::open_connection(int fd) noexcept {
     counters_.accepted.add();
-    Slot* slot = draining_ ? nullptr : slots_.acquire();
+    // Accepted during a drain (the multishot accept ran before its cancel): still served.
+    Slot* slot = slots_.acquire();
     if (slot == nullptr) {
         counters_.accepts_refused_full.add();
         counters_.closed.add();
@@ -202,7 +209,7 @@ void UringEngine::open_connection(int fd) noexcept {
     }
     if (!tick_armed_) answers_.refresh_date(realtime_seconds());  // idle until now
     slot->connection.open(fd, now_ms_);
-    if (lame_duck_) slot->connection.answer_unavailable(true);
+    if (lame_duck_ || draining_) slot->connection.answer_unavailable(lame_duck_);
     arm_recv(*slot);
     arm_tick();
 }
@@ -380,9 +387,13 @@ void UringEngine::on_tick() noexcept {
 
 void UringEngine::sweep() noexcept {
     const bool drain_over = draining_ && now_ms_ >= drain_deadline_ms_;
+    const bool silent_waited = draining_ && now_ms_ - drain_started_ms_ >= drain_silent_grace_ms;
     slots_.for_each_used([&](Slot& slot) {
         if (slot.engine_state & in_flight::closing) return;
         if (drain_over) return close(slot, counters_.closed_drain);
+        if (silent_waited && !(slot.engine_state & in_flight::lingering) && quiet(slot)) {
+            return close(slot, counters_.closed_drain);
+        }
         if (slot.engine_state & in_flight::lingering) {
             if (now_ms_ - slot.linger_started_ms >= limits_.linger_ms) {
                 close(slot, counters_.closed_linger_timeout);
@@ -426,6 +437,7 @@ void UringEngine::begin_drain() noexcept {
         }
     }
     draining_ = true;
+    drain_started_ms_ = now_ms_;
     drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
     slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(false); });
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
@@ -439,11 +451,10 @@ void UringEngine::begin_drain() noexcept {
         io_uring_prep_close(entry, setup_.listen_fds[i]);
         io_uring_sqe_set_data64(entry, pack({Op::close, 0, 0}));
     }
+    // A silent connection was accepted moments ago: its request gets drain_silent_grace_ms.
     slots_.for_each_used([&](Slot& slot) {
-        const bool quiet = slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
-        if (quiet && !(slot.engine_state & (in_flight::closing | in_flight::lingering))) {
-            close(slot, counters_.closed_drain);
-        }
+        if (slot.engine_state & (in_flight::closing | in_flight::lingering)) return;
+        if (!slot.connection.silent() && quiet(slot)) close(slot, counters_.closed_drain);
     });
     if (slots_.used() > 0) arm_tick();
 }
