@@ -5,8 +5,10 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "uring_okay/access_log.hpp"
 #include "uring_okay/config.hpp"
 #include "uring_okay/counters.hpp"
+#include "uring_okay/metrics.hpp"
 
 namespace uring_okay {
 
@@ -16,7 +18,9 @@ struct EngineSetup {
     std::uint8_t listen_count = 0;
     int wake_fd = -1;  // eventfd, written once by main on SIGTERM/SIGINT: drain
     std::uint32_t thread_index = 0;
-    Counters* counters = nullptr;
+    Counters* counters = nullptr;     // this thread's
+    CountersTable all_counters;       // every thread's, for the metrics page
+    AccessLog* access_log = nullptr;  // --access-log: this thread's ring, else null
 };
 
 // What io_uring offers here, found once by main before the threads start.
