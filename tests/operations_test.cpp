@@ -20,6 +20,8 @@ using e2e::Client;
 using e2e::Clock;
 using e2e::Ms;
 using e2e::Server;
+using e2e::ask_once;
+using e2e::get;
 
 class Operations : public testing::TestWithParam<const char*> {
 protected:
@@ -31,18 +33,6 @@ protected:
         return server;
     }
 };
-
-std::string get(std::string_view target, std::string_view fields = "") {
-    return "GET " + std::string(target) + " HTTP/1.1\r\nHost: a\r\n" + std::string(fields) + "\r\n";
-}
-
-std::string ask_once(int port, const std::string& request) {
-    Client client(port);
-    EXPECT_TRUE(client.send_all(request));
-    const e2e::Received got = client.read_until_close(Ms(5'000));
-    EXPECT_TRUE(got.closed);
-    return got.bytes;
-}
 
 // The Prometheus text exposition format, version 0.0.4, strictly: each family's # HELP and
 // # TYPE, then its samples `name{label="value",...} number`, no sample outside its family.
