@@ -604,7 +604,10 @@ int run_epoll_engine(const EngineSetup& setup) noexcept {
     {
         EpollEngine engine{setup};
         result = engine.start();
-        if (result == 0) result = engine.run();
+        if (result == 0) {
+            report_ready(setup, Ready::epoll);
+            result = engine.run();
+        }
     }
     timespec cpu{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
