@@ -328,11 +328,13 @@ int serve(Config& config) {
     }
     // Once every engine thread serves: whoever reads this line finds the whole server up.
     const char* sandbox = seal(config, ready_fds[0], thread_count);
-    close(ready_fds[0]);
-    close(ready_fds[1]);
     if (!config.quiet) announce(config, thread_count, cpus, cpu_count, engine, sandbox);
     wait_and_drain(signal_fd, done_fd, threads, thread_count);
     for (std::uint32_t i = 0; i < thread_count; ++i) pthread_join(threads[i].handle, nullptr);
+    // Open until now: an epoll engine failing after it served reports again (run_thread), into
+    // a pipe nobody reads rather than into an fd number a connection took since.
+    close(ready_fds[0]);
+    close(ready_fds[1]);
     summarize(config, threads, thread_count, started_ms);
     std::free(counters);
     std::free(threads);

@@ -108,6 +108,9 @@ constexpr Rule sandbox_sanitizer[] = {
     {__NR_getdents64}, {__NR_sigaltstack}, {__NR_rt_sigaction}, {__NR_readlink},
     {__NR_getppid},   {__NR_sched_getaffinity}, {__NR_fstat},   {__NR_lseek}, {__NR_pread64},
     {__NR_set_robust_list}, {__NR_rseq},
+#ifdef __NR_open
+    {__NR_open}, {__NR_getdents},
+#endif
 };
 #endif
 
