@@ -54,18 +54,33 @@ struct Rule {
 // --- The groups (what each is for: sandbox.hpp) -------------------------------------------------
 
 constexpr Rule lifetime[] = {
-    {__NR_futex},        {__NR_exit},           {__NR_exit_group},     {__NR_restart_syscall},
-    {__NR_rt_sigreturn}, {__NR_rt_sigprocmask}, {__NR_sched_yield},    {__NR_getpid},
-    {__NR_gettid},       {__NR_tgkill, Check::self}, {__NR_kill, Check::self},
+    {__NR_futex},
+    {__NR_exit},
+    {__NR_exit_group},
+    {__NR_restart_syscall},
+    {__NR_rt_sigreturn},
+    {__NR_rt_sigprocmask},
+    {__NR_sched_yield},
+    {__NR_getpid},
+    {__NR_gettid},
+    {__NR_tgkill, Check::self},
+    {__NR_kill, Check::self},
 };
 
 constexpr Rule memory[] = {
-    {__NR_munmap}, {__NR_madvise},  {__NR_mremap},
-    {__NR_brk},    {__NR_mmap, Check::no_exec}, {__NR_mprotect, Check::no_exec},
+    {__NR_munmap},
+    {__NR_madvise},
+    {__NR_mremap},
+    {__NR_brk},
+    {__NR_mmap, Check::no_exec},
+    {__NR_mprotect, Check::no_exec},
 };
 
 constexpr Rule clock[] = {
-    {__NR_clock_gettime}, {__NR_clock_nanosleep}, {__NR_nanosleep}, {__NR_getrusage},
+    {__NR_clock_gettime},
+    {__NR_clock_nanosleep},
+    {__NR_nanosleep},
+    {__NR_getrusage},
 };
 
 constexpr Rule stdio[] = {
@@ -76,46 +91,63 @@ constexpr Rule stdio[] = {
 };
 
 constexpr Rule probes[] = {
-    {__NR_socket, Check::inet}, {__NR_connect},    {__NR_getsockopt},
-    {__NR_newfstatat},          {__NR_statx},      {__NR_faccessat},
+    {__NR_socket, Check::inet}, {__NR_connect}, {__NR_getsockopt},
+    {__NR_newfstatat},          {__NR_statx},   {__NR_faccessat},
 #ifdef __NR_faccessat2
     {__NR_faccessat2},
 #endif
 };
 
 constexpr Rule drain[] = {
-    {__NR_accept4}, {__NR_recvfrom}, {__NR_shutdown},
+    {__NR_accept4},
+    {__NR_recvfrom},
+    {__NR_shutdown},
 };
 
 // The engines' own (the hot calls first: the program tests them in order).
 constexpr Rule uring[] = {
-    {__NR_io_uring_enter}, {__NR_io_uring_register},
+    {__NR_io_uring_enter},
+    {__NR_io_uring_register},
 };
 
 constexpr Rule epoll[] = {
 #ifdef __NR_epoll_wait
     {__NR_epoll_wait},
 #endif
-    {__NR_epoll_pwait}, {__NR_recvfrom}, {__NR_sendto}, {__NR_epoll_ctl},
-    {__NR_accept4},     {__NR_timerfd_settime},
+    {__NR_epoll_pwait}, {__NR_recvfrom}, {__NR_sendto},
+    {__NR_epoll_ctl},   {__NR_accept4},  {__NR_timerfd_settime},
 };
 
 // Only in sanitizer builds (dev, tsan): the runtimes' own calls at exit and in a report, so a
 // report still comes out and LeakSanitizer still checks at exit. The shipped binary has none.
 #ifdef UO_SANITIZED
 constexpr Rule sandbox_sanitizer[] = {
-    {__NR_clone},     {__NR_ptrace},   {__NR_wait4},     {__NR_prctl},      {__NR_openat},
-    {__NR_getdents64}, {__NR_sigaltstack}, {__NR_rt_sigaction}, {__NR_readlink},
-    {__NR_getppid},   {__NR_sched_getaffinity}, {__NR_fstat},   {__NR_lseek}, {__NR_pread64},
-    {__NR_set_robust_list}, {__NR_rseq},
-#ifdef __NR_open
-    {__NR_open}, {__NR_getdents},
+    {__NR_clone},
+    {__NR_ptrace},
+    {__NR_wait4},
+    {__NR_prctl},
+    {__NR_openat},
+    {__NR_getdents64},
+    {__NR_sigaltstack},
+    {__NR_rt_sigaction},
+    {__NR_readlinkat},
+    {__NR_getppid},
+    {__NR_sched_getaffinity},
+    {__NR_fstat},
+    {__NR_lseek},
+    {__NR_pread64},
+    {__NR_set_robust_list},
+    {__NR_rseq},
+#ifdef __NR_open  // x86_64's older calls, which the runtimes use there
+    {__NR_open},
+    {__NR_getdents},
+    {__NR_readlink},
 #endif
 };
 #endif
 
 constexpr std::span<const Rule> common[] = {
-    lifetime, memory, clock, stdio, probes, drain,
+    lifetime,          memory, clock, stdio, probes, drain,
 #ifdef UO_SANITIZED
     sandbox_sanitizer,
 #endif
@@ -214,7 +246,9 @@ Program& build(std::uint32_t engines) noexcept {
 
 }  // namespace
 
-bool sandbox_supported() noexcept { return true; }
+bool sandbox_supported() noexcept {
+    return true;
+}
 
 std::size_t sandbox_program_size(std::uint32_t engines) noexcept {
     return build(engines).size();
@@ -223,7 +257,8 @@ std::size_t sandbox_program_size(std::uint32_t engines) noexcept {
 int install_sandbox(std::uint32_t engines, char* why, std::size_t size) noexcept {
     Program& program = build(engines);
     if (!program.fits()) {
-        std::snprintf(why, size, "sandbox: %zu BPF instructions, more than %zu; going on without it",
+        std::snprintf(why, size,
+                      "sandbox: %zu BPF instructions, more than %zu; going on without it",
                       program.size(), program_max);
         return -E2BIG;
     }
@@ -255,9 +290,13 @@ int install_sandbox(std::uint32_t engines, char* why, std::size_t size) noexcept
 
 #else  // no system call numbers for this architecture
 
-bool sandbox_supported() noexcept { return false; }
+bool sandbox_supported() noexcept {
+    return false;
+}
 
-std::size_t sandbox_program_size(std::uint32_t) noexcept { return 0; }
+std::size_t sandbox_program_size(std::uint32_t) noexcept {
+    return 0;
+}
 
 int install_sandbox(std::uint32_t, char* why, std::size_t size) noexcept {
     std::snprintf(why, size, "sandbox: not built for this architecture; going on without it");

@@ -122,8 +122,8 @@ private:
 
 int UringEngine::start() noexcept {
     const bool restricted = setup_.config->sandbox;
-    if (const int result = setup_ring(ring_, sq_entries, features_off_,
-                                      restricted ? &ring_restrictions : nullptr);
+    if (const int result =
+            setup_ring(ring_, sq_entries, features_off_, restricted ? &ring_restrictions : nullptr);
         result < 0) {
         return result;
     }

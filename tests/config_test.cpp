@@ -757,8 +757,8 @@ TEST(Config, WritesHelpWithEveryFlagAndDefault) {
          {"  -l, --listen ADDR:PORT", "  -t, --threads N", "--cpus LIST", "--status CODE",
           "--body TEXT", "--body-file PATH", "--body-size BYTES", "--content-type TYPE",
           "  -H, --header 'NAME: VALUE'", "--server NAME", "--no-date", "--minimal",
-          "--engine auto|uring|epoll", "--disable FEATURE", "--sandbox on|off", "  -q, --quiet", "  -h, --help",
-          "  -V, --version"}) {
+          "--engine auto|uring|epoll", "--disable FEATURE", "--sandbox on|off", "  -q, --quiet",
+          "  -h, --help", "  -V, --version"}) {
         EXPECT_NE(help_line(help, flag), "") << flag;
     }
     for (const char* flag :

@@ -81,8 +81,8 @@ int found_in_child(std::uint32_t engines) {
     close(report[1]);
     int found = -1;
     int status = 0;
-    const bool exited = pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
-                        WEXITSTATUS(status) == 0;
+    const bool exited =
+        pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
     if (!exited || read(report[0], &found, sizeof found) != sizeof found) found = -1;
     close(report[0]);
     return found;
@@ -186,8 +186,8 @@ protected:
         if (inherited_ < 0) GTEST_SKIP() << "no Seccomp_filters in /proc/self/status";
     }
     std::unique_ptr<Server> serve(std::vector<std::string> flags) {
-        std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--threads", "2",
-                                         "--engine", GetParam()};
+        std::vector<std::string> args = {"--listen", "127.0.0.1:0", "--threads",
+                                         "2",        "--engine",    GetParam()};
         args.insert(args.end(), flags.begin(), flags.end());
         auto server = std::make_unique<Server>(args);
         EXPECT_TRUE(server->ready()) << server->log();
@@ -202,8 +202,7 @@ INSTANTIATE_TEST_SUITE_P(Engines, SandboxE2e, testing::Values("uring", "epoll"))
 TEST_P(SandboxE2e, EveryThreadServesUnderTheFilterThenDrainsAndExits0) {
     const auto server = serve({"--route", "/missing=404", "--delay", "1ms"});
     ASSERT_TRUE(server->ready());
-    EXPECT_NE(server->start_line().find(", sandbox on"), std::string::npos)
-        << server->start_line();
+    EXPECT_NE(server->start_line().find(", sandbox on"), std::string::npos) << server->start_line();
     const std::vector<int> filters = thread_filters(server->pid());
     EXPECT_EQ(filters.size(), 3u);  // main and two engine threads
     for (const int count : filters) EXPECT_EQ(count, inherited_ + 1);

@@ -13,8 +13,8 @@ namespace uring_okay {
 // What a ring may do once enabled (IORING_REGISTER_RESTRICTIONS, 5.10): seccomp never sees
 // io_uring operations, so a ring bounds its own. Anything else completes with -EACCES.
 struct RingRestrictions {
-    std::span<const io_uring_op> ops;  // the opcodes its SQEs may carry
-    std::uint8_t sqe_flags = 0;        // the IOSQE_* flags they may set
+    std::span<const io_uring_op> ops;            // the opcodes its SQEs may carry
+    std::uint8_t sqe_flags = 0;                  // the IOSQE_* flags they may set
     std::span<const std::uint8_t> register_ops;  // io_uring_register after enable_ring
 };
 
