@@ -204,7 +204,7 @@ TEST_P(SandboxE2e, EveryThreadServesUnderTheFilterThenDrainsAndExits0) {
     ASSERT_TRUE(server->ready());
     EXPECT_NE(server->start_line().find(", sandbox on"), std::string::npos) << server->start_line();
     const std::vector<int> filters = thread_filters(server->pid());
-    EXPECT_EQ(filters.size(), 3u);  // main and two engine threads
+    EXPECT_GE(filters.size(), 3u);  // main, two engine threads (and TSan's own thread there)
     for (const int count : filters) EXPECT_EQ(count, inherited_ + 1);
     for (int i = 0; i < 20; ++i) EXPECT_TRUE(serves_one(server->port())) << "connection " << i;
     Client held(server->port());  // open through the drain: answered, then closed

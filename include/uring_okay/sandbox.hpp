@@ -7,7 +7,8 @@
 // group of its own to `common` or an engine's list in sandbox.cpp:
 //   lifetime   thread and process exit, futex (join, locks), signal masks, restart_syscall
 //   memory     free() giving memory back; mmap/mprotect only without PROT_EXEC
-//   clock      clock_gettime (CPU clocks are no vDSO call), sleeps, getrusage(RUSAGE_THREAD)
+//   clock      clock_gettime, gettimeofday (CPU clocks are no vDSO call), sleeps,
+//              getrusage(RUSAGE_THREAD)
 //   stdio      read/write/writev/close/poll on fds already open: stderr, the signalfd,
 //              the eventfds (eventfd2 for one made later), a logger thread's writes
 //   probes     a readiness probe: socket(AF_INET/AF_INET6), connect, getsockopt(SO_ERROR);
