@@ -47,7 +47,7 @@ enum class Check : std::uint8_t {
 };
 
 struct Rule {
-    long number;
+    std::uint16_t number;  // below 1024 on both architectures
     Check check = Check::any;
 };
 
@@ -187,7 +187,7 @@ private:
 // The number in the accumulator: allowed, or the arguments decide. Every branch of a checked
 // rule returns, so the accumulator holds the number again for the next rule.
 void Program::rule(const Rule& rule, long pid) noexcept {
-    const auto number = std::uint32_t(rule.number);
+    const std::uint32_t number = rule.number;
     switch (rule.check) {
         case Check::any:
             jump(BPF_JMP | BPF_JEQ | BPF_K, number, 0, 1);
