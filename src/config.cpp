@@ -256,6 +256,7 @@ constexpr Choice switch_words[] = {{"1", 1},     {"true", 1}, {"yes", 1}, {"on",
 constexpr Choice engines[] = {{"auto", std::uint32_t(EngineChoice::automatic)},
                               {"uring", std::uint32_t(EngineChoice::uring)},
                               {"epoll", std::uint32_t(EngineChoice::epoll)}};
+constexpr Choice sandbox_states[] = {{"on", 1}, {"off", 0}};
 constexpr Choice features[] = {{"defer-taskrun", feature::defer_taskrun},
                                {"coop-taskrun", feature::coop_taskrun},
                                {"multishot-accept", feature::multishot_accept},
@@ -675,6 +676,13 @@ bool set_user(Parser& p, std::string_view value) {
     return true;
 }
 
+bool set_sandbox(Parser& p, std::string_view value) {
+    const std::optional<std::uint32_t> on = find_choice(sandbox_states, value);
+    if (!on) return p.fail("must be ", Choices{sandbox_states});
+    p.config.sandbox = *on != 0;
+    return true;
+}
+
 bool set_quiet(Parser& p, std::string_view) {
     p.config.quiet = true;
     return true;
@@ -819,6 +827,9 @@ constexpr Flag flags[] = {
      "one io_uring feature not to use, repeatable:\n"
      "defer-taskrun, coop-taskrun, multishot-accept,\n"
      "multishot-recv or registered-ring"},
+    {"sandbox", 0, Form::value, Section::engine, "on|off", set_sandbox,
+     "after start-up, a seccomp allow-list of syscalls\n"
+     "(default on where the kernel has seccomp)"},
     {"quiet", 'q', Form::toggle, Section::engine, "", set_quiet,
      "print nothing at start-up but errors"},
     {"help", 'h', Form::action, Section::engine, "", ask_help, "print this and exit"},

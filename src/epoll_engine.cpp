@@ -634,7 +634,10 @@ int run_epoll_engine(const EngineSetup& setup) noexcept {
     {
         EpollEngine engine{setup};
         result = engine.start();
-        if (result == 0) result = engine.run();
+        if (result == 0) {
+            report_ready(setup, Ready::epoll);
+            result = engine.run();
+        }
     }
     return result;
 }

@@ -26,6 +26,7 @@
 #include "uring_okay/engine.hpp"
 #include "uring_okay/healthcheck.hpp"
 #include "uring_okay/listener.hpp"
+#include "uring_okay/sandbox.hpp"
 
 #ifndef UO_VERSION
 #define UO_VERSION "dev"
@@ -62,6 +63,7 @@ void* run_thread(void* argument) {
     if (result < 0) {
         std::fprintf(stderr, "uring-okay: thread %u: epoll set-up: %s\n",
                      thread.setup.thread_index, errno_name(-result));
+        report_ready(thread.setup, Ready::failed);  // once: engines report only after start()
     }
     note_thread_stop(*thread.setup.counters);
     const std::uint64_t one = 1;
@@ -186,8 +188,26 @@ void drop_privileges(std::string_view user) {
     }
 }
 
+// --sandbox: once every thread has reported its start-up over, the allow-list of the engines
+// that run, on every thread. What it says goes on the start-up line.
+const char* seal(const Config& config, int ready_fd, std::uint32_t thread_count) {
+    std::uint32_t engines = 0;
+    for (std::uint32_t reported = 0; reported < thread_count;) {
+        char ready = 0;
+        if (read(ready_fd, &ready, 1) != 1) continue;  // EINTR; a thread never fails to report
+        ++reported;
+        if (ready == char(Ready::uring)) engines |= sandbox_engine::uring;
+        if (ready == char(Ready::epoll)) engines |= sandbox_engine::epoll;
+    }
+    if (!config.sandbox) return "sandbox off";
+    char why[192];
+    if (install_sandbox(engines, why, sizeof why) == 0) return "sandbox on";
+    std::fprintf(stderr, "uring-okay: %s\n", why);
+    return "sandbox off (refused)";
+}
+
 void announce(const Config& config, std::uint32_t thread_count, const std::uint16_t* cpus,
-              std::uint32_t cpu_count, const char* engine) {
+              std::uint32_t cpu_count, const char* engine, const char* sandbox) {
     char addresses[512] = "";
     for (std::uint32_t a = 0; a < config.listen_count; ++a) {
         const ListenAddress& address = config.listen[a];
@@ -203,9 +223,9 @@ void announce(const Config& config, std::uint32_t thread_count, const std::uint1
         std::snprintf(cpu_list + std::strlen(cpu_list), sizeof cpu_list - std::strlen(cpu_list),
                       "%s%u", i ? "," : "", cpus[i]);
     }
-    std::fprintf(stderr, "uring-okay %s: listening on %s, %u thread%s on CPU %s, engine %s\n",
+    std::fprintf(stderr, "uring-okay %s: listening on %s, %u thread%s on CPU %s, engine %s, %s\n",
                  UO_VERSION, addresses, thread_count, thread_count == 1 ? "" : "s", cpu_list,
-                 engine);
+                 engine, sandbox);
 }
 
 // Signals arrive on a signalfd. Blocked and handled, they reach us even as PID 1 (where
@@ -317,9 +337,11 @@ int serve(Config& config) {
     config.routes.not_ready = &not_ready;
     const int signal_fd = block_signals();
     const int done_fd = eventfd(0, EFD_CLOEXEC);  // read by poll() here: never by a ring
+    int ready_fds[2] = {-1, -1};                  // report_ready's pipe: one byte per thread
     auto* threads = static_cast<Thread*>(std::calloc(thread_count, sizeof(Thread)));
     auto* counters = static_cast<Counters*>(std::aligned_alloc(64, thread_count * sizeof(Counters)));
-    if (signal_fd < 0 || done_fd < 0 || threads == nullptr || counters == nullptr) {
+    if (signal_fd < 0 || done_fd < 0 || pipe2(ready_fds, O_CLOEXEC) != 0 || threads == nullptr ||
+        counters == nullptr) {
         die(1, "start-up: out of memory or file descriptors");
     }
     auto* logs =
@@ -346,6 +368,7 @@ int serve(Config& config) {
         threads[i].setup.counters = &counters[i];
         threads[i].setup.all_counters = {counters, thread_count};
         threads[i].setup.wake_fd = eventfd(0, EFD_CLOEXEC);
+        threads[i].setup.ready_fd = ready_fds[1];
         threads[i].done_fd = done_fd;
         threads[i].uring = probe.usable;
         threads[i].features_off = probe.features_off;
@@ -371,8 +394,9 @@ int serve(Config& config) {
     if (logs != nullptr && pthread_create(&writer.handle, nullptr, run_log_writer, &writer) != 0) {
         die(1, "pthread_create: cannot start the access log's writer");
     }
-    // Once every engine thread runs: whoever reads this line finds the whole server up.
-    if (!config.quiet) announce(config, thread_count, cpus, cpu_count, engine);
+    // Once every engine thread serves: whoever reads this line finds the whole server up.
+    const char* sandbox = seal(config, ready_fds[0], thread_count);
+    if (!config.quiet) announce(config, thread_count, cpus, cpu_count, engine, sandbox);
     if (not_ready.load()) check_readiness(config);
     wait_and_drain(config, signal_fd, done_fd, threads, thread_count);
     for (std::uint32_t i = 0; i < thread_count; ++i) pthread_join(threads[i].handle, nullptr);
@@ -382,6 +406,10 @@ int serve(Config& config) {
         (void)!write(log_wake_fd, &one, sizeof one);
         pthread_join(writer.handle, nullptr);
     }
+    // Open until now: an epoll engine failing after it served reports again (run_thread), into
+    // a pipe nobody reads rather than into an fd number a connection took since.
+    close(ready_fds[0]);
+    close(ready_fds[1]);
     summarize(config, threads, thread_count, started_ms);
     for (std::uint32_t i = 0; logs != nullptr && i < thread_count; ++i) logs[i].~AccessLog();
     std::free(logs);

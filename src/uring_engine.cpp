@@ -49,6 +49,15 @@ inline constexpr std::uint8_t delayed = 1 << 7;    // that timeout fired: the ba
 inline constexpr std::uint8_t pending = recv | send | delay;  // completions to await
 }  // namespace in_flight
 
+// --sandbox: all the ring may do once serving (uring_ring.hpp); the rest completes -EACCES.
+constexpr io_uring_op ring_ops[] = {
+    IORING_OP_ACCEPT,   IORING_OP_RECV,    IORING_OP_SEND,         IORING_OP_CLOSE,
+    IORING_OP_POLL_ADD, IORING_OP_TIMEOUT, IORING_OP_ASYNC_CANCEL,
+};
+constexpr std::uint8_t ring_register_ops[] = {IORING_UNREGISTER_RING_FDS};  // io_uring_queue_exit
+constexpr RingRestrictions ring_restrictions{ring_ops, IOSQE_BUFFER_SELECT | IOSQE_IO_HARDLINK,
+                                             ring_register_ops};
+
 constexpr std::uint32_t sq_entries = 2048;
 constexpr std::uint32_t cqe_batch_max = 1024;  // completions handled between two enters
 constexpr std::uint16_t buffer_group = 0;
@@ -114,13 +123,19 @@ private:
 };
 
 int UringEngine::start() noexcept {
-    if (const int result = setup_ring(ring_, sq_entries, features_off_); result < 0) return result;
+    const bool restricted = setup_.config->sandbox;
+    if (const int result =
+            setup_ring(ring_, sq_entries, features_off_, restricted ? &ring_restrictions : nullptr);
+        result < 0) {
+        return result;
+    }
     ring_ready_ = true;
     if (const int result = buffers_.setup(ring_, limits_.buffer_count, limits_.buffer_bytes,
                                           buffer_group);
         result < 0) {
         return result;
     }
+    if (const int result = restricted ? enable_ring(ring_) : 0; result < 0) return result;
     if (!slots_.allocate(limits_, &setup_.config->routes)) return -ENOMEM;
     if (!answers_.build(*setup_.config, realtime_seconds(), setup_.all_counters, counters_))
         return -ENOMEM;
@@ -476,7 +491,10 @@ void UringEngine::begin_drain() noexcept {
 int run_uring_engine(const EngineSetup& setup, std::uint32_t features_off) noexcept {
     UringEngine engine{setup, features_off};
     const int result = engine.start();
-    if (result == 0) engine.run();
+    if (result == 0) {
+        report_ready(setup, Ready::uring);
+        engine.run();
+    }
     return result;
 }
 

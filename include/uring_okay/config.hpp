@@ -83,6 +83,7 @@ struct Config {
     std::uint32_t disabled_features = 0;  // feature::* bits, from --disable
     bool quiet = false;
     std::string_view user;  // --user NAME or UID[:GID]: who the engines run as
+    bool sandbox = true;    // --sandbox: seccomp allow-list once every thread started (sandbox.hpp)
 
     // The answer of `route`: 0 is the default, i + 1 is routes.paths[i].
     [[nodiscard]] ResponseSpec response_spec(std::uint8_t route = 0) const noexcept {
