@@ -165,7 +165,7 @@ enum class Form : std::uint8_t {
     toggle,  // --name; in the environment 1 or 0
     action,  // --help, --version: the command line only
 };
-enum class Section : std::uint8_t { listening, answer, limits, engine };
+enum class Section : std::uint8_t { listening, answer, operations, limits, engine };
 
 struct LimitRule {
     Unit unit = Unit::count;
@@ -194,7 +194,7 @@ struct Origin {
     bool has_value = false;  // a switch on the command line has none
 };
 
-constexpr std::size_t flags_max = 40;
+constexpr std::size_t flags_max = 56;
 [[nodiscard]] std::size_t index_of(const Flag& flag) noexcept;
 
 void add_origin(Text& text, const Flag& flag, const Origin& origin) noexcept {
@@ -215,6 +215,8 @@ struct Parser {
     std::string_view body_path = {};  // read once every flag passed
     std::optional<std::uint64_t> body_bytes = {};
     std::string_view health_path = {};
+    std::string_view ready_path = {};
+    std::string_view metrics_path = {};
 
     Origin& origin_of(const Flag& which) noexcept { return origins[index_of(which)]; }
 
@@ -254,6 +256,7 @@ constexpr Choice switch_words[] = {{"1", 1},     {"true", 1}, {"yes", 1}, {"on",
 constexpr Choice engines[] = {{"auto", std::uint32_t(EngineChoice::automatic)},
                               {"uring", std::uint32_t(EngineChoice::uring)},
                               {"epoll", std::uint32_t(EngineChoice::epoll)}};
+constexpr Choice sandbox_states[] = {{"on", 1}, {"off", 0}};
 constexpr Choice features[] = {{"defer-taskrun", feature::defer_taskrun},
                                {"coop-taskrun", feature::coop_taskrun},
                                {"multishot-accept", feature::multishot_accept},
@@ -394,10 +397,7 @@ bool set_limit(Parser& p, std::string_view value) {
 }
 
 // 0.0.0.0:8080, [::1]:8080, :8080 (every IPv4 address) or 8080.
-bool add_listen(Parser& p, std::string_view value) {
-    Config& config = p.config;
-    if (config.listen_count == listen_max) return p.fail("at most ", listen_max, " addresses");
-    ListenAddress address;
+[[nodiscard]] bool parse_address(Parser& p, std::string_view value, ListenAddress& address) {
     address.family = AF_INET;
     std::string_view host = "0.0.0.0";
     std::string_view port = value;
@@ -417,9 +417,17 @@ bool add_listen(Parser& p, std::string_view value) {
     const std::optional<std::uint16_t> number = parse_port(port);
     if (!number) return p.fail("the port must be a whole number from 0 to 65535");
     address.port = *number;
+    Text{address.text, sizeof address.text}.add(value);
+    return true;
+}
+
+bool add_listen(Parser& p, std::string_view value) {
+    Config& config = p.config;
+    if (config.listen_count == listen_max) return p.fail("at most ", listen_max, " addresses");
+    ListenAddress address;
+    if (!parse_address(p, value, address)) return false;
     // SO_REUSEPORT would let both bind and split the connections between them.
     if (address.port != 0 && is_listed(config, address)) return p.fail("given twice");
-    Text{address.text, sizeof address.text}.add(value);
     config.listen[config.listen_count++] = address;
     return true;
 }
@@ -607,6 +615,35 @@ bool set_health_path(Parser& p, std::string_view value) {
     return add_route_path(p, value, RouteAnswer{200, "OK"});
 }
 
+bool set_ready_path(Parser& p, std::string_view value) {
+    p.ready_path = value;
+    return add_route_path(p, value, RouteAnswer{200, "OK"});
+}
+
+bool set_metrics_path(Parser& p, std::string_view value) {
+    p.metrics_path = value;
+    return add_route_path(p, value, RouteAnswer{200, {}});
+}
+
+// file:PATH (exists) or tcp:ADDR:PORT (accepts a connection), like tcp:127.0.0.1:5432.
+bool add_ready_condition(Parser& p, std::string_view value) {
+    Config& config = p.config;
+    if (config.ready_count == ready_conditions_max)
+        return p.fail("at most ", ready_conditions_max, " conditions");
+    ReadyCondition condition;
+    if (value.starts_with("file:") && value.size() > 5) {
+        condition.path = tail(value, 5);
+    } else if (value.starts_with("tcp:")) {
+        condition.tcp = true;
+        if (!parse_address(p, tail(value, 4), condition.address)) return false;
+        if (condition.address.port == 0) return p.fail("the port must be from 1 to 65535");
+    } else {
+        return p.fail("must be file:PATH or tcp:ADDR:PORT, like tcp:127.0.0.1:5432");
+    }
+    config.ready_when[config.ready_count++] = condition;
+    return true;
+}
+
 // --delay and --drain-delay: a duration from 0 to a day.
 template <std::uint32_t Config::*field>
 bool set_duration(Parser& p, std::string_view value) {
@@ -628,6 +665,8 @@ void sort_routes(Parser& p) noexcept {
     }
     for (std::uint8_t i = 0; i < routes.count; ++i) {
         if (!p.health_path.empty() && routes.paths[i] == p.health_path) routes.health = i + 1;
+        if (!p.ready_path.empty() && routes.paths[i] == p.ready_path) routes.ready = i + 1;
+        if (!p.metrics_path.empty() && routes.paths[i] == p.metrics_path) routes.metrics = i + 1;
     }
 }
 
@@ -637,8 +676,25 @@ bool set_user(Parser& p, std::string_view value) {
     return true;
 }
 
+bool set_sandbox(Parser& p, std::string_view value) {
+    const std::optional<std::uint32_t> on = find_choice(sandbox_states, value);
+    if (!on) return p.fail("must be ", Choices{sandbox_states});
+    p.config.sandbox = *on != 0;
+    return true;
+}
+
 bool set_quiet(Parser& p, std::string_view) {
     p.config.quiet = true;
+    return true;
+}
+
+bool set_query_knobs(Parser& p, std::string_view) {
+    p.config.routes.query_knobs = true;
+    return true;
+}
+
+bool set_access_log(Parser& p, std::string_view) {
+    p.config.access_log = true;
     return true;
 }
 
@@ -705,6 +761,19 @@ constexpr Flag flags[] = {
      "on SIGTERM, first answer all 503 and close for this long"},
     {"minimal", 0, Form::toggle, Section::answer, "", set_minimal,
      "only the status line, Content-Length and the body"},
+    {"query-knobs", 0, Form::toggle, Section::answer, "", set_query_knobs,
+     "a query may change the default answer:\n"
+     "?status=503&delay=10ms&size=1024 (bounded below)"},
+
+    {"ready-path", 0, Form::value, Section::operations, "PATH", set_ready_path,
+     "answers 200 once ready (--ready-when), else 503"},
+    {"ready-when", 0, Form::value, Section::operations, "COND", add_ready_condition,
+     "ready once this holds, repeatable: file:PATH exists,\n"
+     "tcp:ADDR:PORT accepts (checked until all hold)"},
+    {"metrics-path", 0, Form::value, Section::operations, "PATH", set_metrics_path,
+     "answers the counters as Prometheus text"},
+    {"access-log", 0, Form::toggle, Section::operations, "", set_access_log,
+     "a line per answer on stderr, written off the engine"},
 
     limit_flag("request-line-bytes-max",
                {Unit::bytes, request_line_bytes_floor, header_bytes_ceiling,
@@ -739,6 +808,16 @@ constexpr Flag flags[] = {
                "after SIGTERM, owed answers must leave within"),
     limit_flag("linger-ms", {Unit::ms, 1, day_ms, &Limits::linger_ms},
                "after the last answer, wait for the client's FIN"),
+    limit_flag("knob-delay-max-ms", {Unit::ms, 0, Knob::delay_ceiling, &Limits::knob_delay_ms_max},
+               "--query-knobs: a longer delay= is cut to it"),
+    limit_flag("knob-size-max", {Unit::bytes, 0, body_bytes_ceiling, &Limits::knob_size_max},
+               "--query-knobs: a larger size= is cut to it"),
+    limit_flag("ready-check-ms", {Unit::ms, 10, day_ms, &Limits::ready_check_ms},
+               "until ready, --ready-when is checked this often"),
+    limit_flag(
+        "access-log-bytes",
+        {Unit::bytes, access_log_bytes_floor, access_log_bytes_ceiling, &Limits::access_log_bytes},
+        "log lines held per thread; past it, dropped"),
 
     {"user", 0, Form::value, Section::engine, "NAME|UID[:GID]", set_user,
      "after binding, run as this user (never on as root)"},
@@ -748,6 +827,9 @@ constexpr Flag flags[] = {
      "one io_uring feature not to use, repeatable:\n"
      "defer-taskrun, coop-taskrun, multishot-accept,\n"
      "multishot-recv or registered-ring"},
+    {"sandbox", 0, Form::value, Section::engine, "on|off", set_sandbox,
+     "after start-up, a seccomp allow-list of syscalls\n"
+     "(default on where the kernel has seccomp)"},
     {"quiet", 'q', Form::toggle, Section::engine, "", set_quiet,
      "print nothing at start-up but errors"},
     {"help", 'h', Form::action, Section::engine, "", ask_help, "print this and exit"},
@@ -905,6 +987,13 @@ bool check_limits(Parser& p) {
     return true;
 }
 
+// --ready-when gates the --ready-path: alone, it would gate nothing.
+bool check_readiness(Parser& p) noexcept {
+    if (p.config.ready_count == 0 || !p.ready_path.empty()) return true;
+    return p.fail_at(*find_long("ready-when"),
+                     "needs --ready-path, the path that answers 503 until every condition holds");
+}
+
 struct ErrnoName {
     int number;
     std::string_view name;
@@ -988,9 +1077,9 @@ bool make_body(Parser& p) {
 // --- Help ---------------------------------------------------------------------------------------
 
 constexpr std::size_t help_column = 38;  // where meanings start
-constexpr std::string_view section_titles[] = {"Listening and threads", "Answer",
-                                               "Limits (bytes take K, M or G; times ms or s)",
-                                               "Engine and output"};
+constexpr std::string_view section_titles[] = {
+    "Listening and threads", "Answer", "Readiness, metrics and logs",
+    "Limits (bytes take K, M or G; times ms or s)", "Engine and output"};
 
 void add_help_line(Text& text, const Flag& flag) {
     const std::size_t start = text.bytes();
@@ -1034,13 +1123,13 @@ ParseResult parse_config(int argc, const char* const* argv, const char* const* e
     config = Config{};
     Parser p{config, result};
     if (parse_arguments(p, argc, argv) && parse_environment(p, environment) &&
-        listen_by_default(p, environment) && check_limits(p) && make_body(p))
+        listen_by_default(p, environment) && check_limits(p) && make_body(p) && check_readiness(p))
         sort_routes(p);
     return result;
 }
 
 void write_help(int fd) noexcept {
-    char buffer[8192];
+    char buffer[12288];
     Text text{buffer, sizeof buffer};
     text.add(
         "usage: uring-okay [FLAG]...\n"

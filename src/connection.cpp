@@ -6,9 +6,10 @@
 
 namespace uring_okay {
 
-void Connection::open(int fd_, std::uint64_t now_ms) noexcept {
+void Connection::open(int fd_, std::uint64_t now_ms, char* scratch) noexcept {
     UO_ASSERT(!sending() && !in_flight_);  // a slot is reused only after its last send ended
     fd = fd_;
+    scratch_ = scratch;
     framer_.reset();
     owed_.clear();
     sent_bytes_ = 0;
@@ -16,6 +17,7 @@ void Connection::open(int fd_, std::uint64_t now_ms) noexcept {
     progress_ms_ = now_ms;
     peer_closed_ = false;
     silent_ = true;
+    abandoned_ = false;
 }
 
 void Connection::on_bytes(std::string_view bytes, std::uint64_t now_ms,
@@ -36,20 +38,30 @@ void Connection::on_bytes(std::string_view bytes, std::uint64_t now_ms,
     if (!framer_.between_requests() && started_in_this_chunk) request_started_ms_ = now_ms;
 }
 
-std::optional<Outgoing> Connection::next_send(Responses* answers) noexcept {
+std::optional<Outgoing> Connection::next_send(Answers& answers) noexcept {
     if (in_flight_) return std::nullopt;
     if (!sending()) {
         if (owed_.empty()) return std::nullopt;
         batch_route_ = owed_.front_route();
-        batch_ = answers[batch_route_].take(owed_.front_kind(), owed_.front_count());
+        if (batch_route_ == Routes::knob_route) {
+            batch_ = answers.take_knob(owed_.front_kind(), owed_.front_knob(), scratch_);
+            knob_body_next_ = true;
+        } else {
+            batch_ = answers.take(batch_route_, owed_.front_kind(), owed_.front_count());
+        }
         sent_bytes_ = 0;
+        if (batch_.count == 0) {
+            owed_.clear();
+            abandoned_ = true;
+            return std::nullopt;
+        }
     }
     in_flight_ = true;  // one send in flight: answers leave in request order
     return Outgoing{batch_.data + sent_bytes_, batch_.bytes - sent_bytes_};
 }
 
-void Connection::on_sent(std::uint32_t bytes, std::uint64_t now_ms, Responses* answers,
-                         Counters& counters) noexcept {
+Finished Connection::on_sent(std::uint32_t bytes, std::uint64_t now_ms, Answers& answers,
+                             Counters& counters) noexcept {
     UO_ASSERT(in_flight_ && bytes > 0 && bytes <= batch_.bytes - sent_bytes_);
     in_flight_ = false;
     counters.bytes_out.add(bytes);
@@ -57,19 +69,47 @@ void Connection::on_sent(std::uint32_t bytes, std::uint64_t now_ms, Responses* a
     sent_bytes_ += bytes;
     if (sent_bytes_ < batch_.bytes) {
         counters.short_sends.add();  // the rest goes next, from the same bytes (take() held them)
-        return;
+        return {};
     }
-    counters.answered[std::size_t(owed_.front_kind())].add(batch_.count);
+    const Kind kind = owed_.front_kind();
+    if (knob_body_next_) {
+        // A knob answer's head left: its body goes next, from the bytes Answers keeps.
+        knob_body_next_ = false;
+        const std::string_view body = answers.knob_body(kind, owed_.front_knob());
+        if (!body.empty()) {
+            head_bytes_ = batch_.bytes;
+            batch_.data = body.data();
+            batch_.bytes = std::uint32_t(body.size());
+            sent_bytes_ = 0;
+            return {};
+        }
+    }
+    const bool knob = batch_route_ == Routes::knob_route;
+    const std::uint16_t status =
+        knob ? answers.knob_status(kind, owed_.front_knob()) : answers.status(batch_route_, kind);
+    const Finished finished{batch_.count, kind, batch_route_, status, head_bytes_ + batch_.bytes};
+    head_bytes_ = 0;
+    counters.answered[std::size_t(kind)].add(batch_.count);
+    counters.answered_class[Answers::status_class(status)].add(batch_.count);
     owed_.pop(batch_.count);
-    answers[batch_route_].release(batch_.generation);
+    if (!knob) answers.release(batch_route_, batch_.generation);
     batch_ = {};
+    return finished;
 }
 
-void Connection::on_send_failed(Responses* answers) noexcept {
+void Connection::on_send_failed(Answers& answers) noexcept {
     in_flight_ = false;
     if (!sending()) return;
-    answers[batch_route_].release(batch_.generation);
+    if (batch_route_ != Routes::knob_route) answers.release(batch_route_, batch_.generation);
     batch_ = {};
+    knob_body_next_ = false;
+    head_bytes_ = 0;
+}
+
+std::uint32_t Connection::delay_ms(std::uint32_t configured) const noexcept {
+    if (owed_.empty() || owed_.front_route() != Routes::knob_route) return configured;
+    const Knob knob = owed_.front_knob();
+    return knob.delay_ms == Knob::delay_unset ? configured : knob.delay_ms;
 }
 
 bool Connection::answered_all_and_ending() const noexcept {

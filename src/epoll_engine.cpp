@@ -8,14 +8,15 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <string_view>
 
-#include "uring_okay/assert.hpp"
 #include "uring_okay/answers.hpp"
+#include "uring_okay/assert.hpp"
 #include "uring_okay/engine.hpp"
 #include "uring_okay/listener.hpp"
 #include "uring_okay/response.hpp"
@@ -105,7 +106,8 @@ class EpollEngine {
     void on_tick() noexcept;
     void on_delay() noexcept;
     void arm_delay() noexcept;
-    void queue_delay(Slot& slot) noexcept;
+    void queue_delay(Slot& slot, std::uint32_t delay_ms) noexcept;
+    void pop_delay() noexcept;
     void drop_closed_delays() noexcept;
     void on_connection(Cookie cookie, std::uint32_t events) noexcept;
     void on_lingering(Slot& slot) noexcept;
@@ -139,14 +141,14 @@ class EpollEngine {
     std::uint64_t lame_duck_end_ms_ = 0;
     std::uint64_t drain_deadline_ms_ = 0;
     std::uint64_t drain_started_ms_ = 0;
-    // --delay: one fixed delay, so the due times queue up in order: a ring, one timerfd.
+    // --delay and the delays queries ask for (--query-knobs): the due times in a min-heap,
+    // one timerfd set to the earliest.
     struct Delayed {
         std::uint32_t index;
         std::uint32_t generation;
         std::uint64_t due_ms;
     };
     Delayed* delayed_ = nullptr;  // connections_max entries: a connection queues once at most
-    std::uint32_t delayed_head_ = 0;
     std::uint32_t delayed_count_ = 0;
     int delay_fd_ = -1;
     std::uint64_t now_ms_ = 0;
@@ -173,7 +175,7 @@ int EpollEngine::watch_fd(int fd, std::uint32_t events, std::uint64_t data) noex
 
 // Everything the thread will use is taken here; after it, nothing is allocated.
 int EpollEngine::start() noexcept {
-    if (!answers_.build(*setup_.config, realtime_seconds()) ||
+    if (!answers_.build(*setup_.config, realtime_seconds(), setup_.all_counters, counters_) ||
         !slots_.allocate(limits_, &setup_.config->routes)) {
         return -ENOMEM;
     }
@@ -185,7 +187,7 @@ int EpollEngine::start() noexcept {
     if (timer_fd_ < 0) return -errno;
     if (int error = watch_fd(timer_fd_, EPOLLIN, pack(Source::tick, 0, 0))) return error;
     if (int error = watch_fd(setup_.wake_fd, EPOLLIN, pack(Source::wake, 0, 0))) return error;
-    if (setup_.config->delay_ms > 0) {
+    if (setup_.config->delay_ms > 0 || setup_.config->routes.query_knobs) {
         delayed_ = static_cast<Delayed*>(std::calloc(limits_.connections_max, sizeof(Delayed)));
         delay_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
         if (delayed_ == nullptr || delay_fd_ < 0) return delayed_ ? -errno : -ENOMEM;
@@ -213,6 +215,7 @@ int EpollEngine::run() noexcept {
         }
         now_ms_ = monotonic_ms();
         for (int index = 0; index < count; ++index) dispatch(events[index]);
+        if (setup_.access_log != nullptr) setup_.access_log->publish();
         if (draining_ && slots_.used() == 0) return 0;
     }
 }
@@ -266,7 +269,8 @@ void EpollEngine::on_accepted(int fd) noexcept {
         return;
     }
     counters_.accepted.add();
-    slot->connection.open(fd, now_ms_);
+    slot->connection.open(fd, now_ms_, answers_.knob_scratch(index));
+    if (setup_.access_log != nullptr) setup_.access_log->note_peer(index, fd);
     if (lame_duck_) slot->connection.answer_unavailable(true);
     slot->engine_state = state::watching_in;
     if (!tick_armed_) arm_tick();
@@ -421,18 +425,24 @@ bool EpollEngine::send_owed(Slot& slot) noexcept {
         } else {
             if (slot.engine_state & state::delaying) return true;
             const bool fresh = !connection.sending() && connection.owed_total() > 0;
-            if (fresh && delay_fd_ >= 0 && !(slot.engine_state & state::delayed)) {
-                queue_delay(slot);
+            const std::uint32_t delay_ms =
+                fresh && delay_fd_ >= 0 ? connection.delay_ms(setup_.config->delay_ms) : 0;
+            if (delay_ms > 0 && !(slot.engine_state & state::delayed)) {
+                queue_delay(slot, delay_ms);
                 return true;
             }
-            const std::optional<Outgoing> next = connection.next_send(answers_.table());
+            const std::optional<Outgoing> next = connection.next_send(answers_);
             if (!next) return true;
             slot.engine_state &= ~state::delayed;
             out = *next;
         }
         const ssize_t sent = send(connection.fd, out.data, out.bytes, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (sent > 0) {
-            connection.on_sent(std::uint32_t(sent), now_ms_, answers_.table(), counters_);
+            const Finished finished =
+                connection.on_sent(std::uint32_t(sent), now_ms_, answers_, counters_);
+            if (setup_.access_log != nullptr) {
+                setup_.access_log->record(slots_.index(slot), finished, counters_);
+            }
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) {
@@ -449,34 +459,55 @@ bool EpollEngine::send_owed(Slot& slot) noexcept {
     return true;
 }
 
-// --delay: the batch waits in the ring; with one fixed delay the ring stays in due order.
-void EpollEngine::queue_delay(Slot& slot) noexcept {
+// The batch waits in the heap, its connection marked delaying.
+void EpollEngine::queue_delay(Slot& slot, std::uint32_t delay_ms) noexcept {
     if (delayed_count_ == limits_.connections_max) drop_closed_delays();
     UO_ASSERT(delayed_count_ < limits_.connections_max);  // live entries: one per connection
-    const std::uint32_t at = (delayed_head_ + delayed_count_) % limits_.connections_max;
-    delayed_[at] = {slots_.index(slot), slot.generation, precise_ms() + setup_.config->delay_ms};
+    const Delayed entry{slots_.index(slot), slot.generation, precise_ms() + delay_ms};
+    std::uint32_t at = delayed_count_++;
+    for (; at > 0 && delayed_[(at - 1) / 2].due_ms > entry.due_ms; at = (at - 1) / 2) {
+        delayed_[at] = delayed_[(at - 1) / 2];
+    }
+    delayed_[at] = entry;
     slot.engine_state |= state::delaying;
-    if (delayed_count_++ == 0) arm_delay();
+    if (at == 0) arm_delay();  // the earliest changed
 }
 
-// Connections that closed while delayed leave entries behind; when those fill the ring, the
-// live ones are packed to its front, in order (rare: the ring holds connections_max).
+// The earliest entry leaves; the last one sinks from the top to its place.
+void EpollEngine::pop_delay() noexcept {
+    const Delayed last = delayed_[--delayed_count_];
+    std::uint32_t at = 0;
+    for (;;) {
+        std::uint32_t child = 2 * at + 1;
+        if (child >= delayed_count_) break;
+        if (child + 1 < delayed_count_ && delayed_[child + 1].due_ms < delayed_[child].due_ms) {
+            ++child;
+        }
+        if (delayed_[child].due_ms >= last.due_ms) break;
+        delayed_[at] = delayed_[child];
+        at = child;
+    }
+    if (delayed_count_ > 0) delayed_[at] = last;
+}
+
+// Connections that closed while delayed leave entries behind; when those fill the heap, the
+// live ones are kept and put in due order, which a heap accepts as it is (rare: the heap holds
+// connections_max).
 void EpollEngine::drop_closed_delays() noexcept {
-    const std::uint32_t capacity = limits_.connections_max;
     std::uint32_t kept = 0;
     for (std::uint32_t i = 0; i < delayed_count_; ++i) {
-        const Delayed entry = delayed_[(delayed_head_ + i) % capacity];
+        const Delayed entry = delayed_[i];
         const Slot* slot = slots_.find(entry.index, entry.generation);
-        if (slot != nullptr && (slot->engine_state & state::delaying)) {
-            delayed_[(delayed_head_ + kept++) % capacity] = entry;
-        }
+        if (slot != nullptr && (slot->engine_state & state::delaying)) delayed_[kept++] = entry;
     }
     delayed_count_ = kept;
+    std::sort(delayed_, delayed_ + kept,
+              [](const Delayed& a, const Delayed& b) { return a.due_ms < b.due_ms; });
 }
 
 void EpollEngine::arm_delay() noexcept {
     if (delayed_count_ == 0) return;
-    const std::uint64_t due = delayed_[delayed_head_].due_ms;
+    const std::uint64_t due = delayed_[0].due_ms;
     itimerspec when{};
     when.it_value.tv_sec = time_t(due / 1000);
     when.it_value.tv_nsec = long(due % 1000) * 1'000'000 + 1;  // never all zero: that disarms
@@ -489,10 +520,9 @@ void EpollEngine::on_delay() noexcept {
     std::uint64_t expirations = 0;
     [[maybe_unused]] const ssize_t got = read(delay_fd_, &expirations, sizeof expirations);
     const std::uint64_t now = precise_ms();
-    while (delayed_count_ > 0 && delayed_[delayed_head_].due_ms <= now) {
-        const Delayed due = delayed_[delayed_head_];
-        delayed_head_ = (delayed_head_ + 1) % limits_.connections_max;
-        --delayed_count_;
+    while (delayed_count_ > 0 && delayed_[0].due_ms <= now) {
+        const Delayed due = delayed_[0];
+        pop_delay();
         Slot* slot = slots_.find(due.index, due.generation);
         if (slot == nullptr) continue;
         slot->engine_state = std::uint8_t((slot->engine_state & ~state::delaying) | state::delayed);
@@ -551,7 +581,7 @@ void EpollEngine::close(Slot& slot, Counter& reason) noexcept {
     Connection& connection = slot.connection;
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection.fd, nullptr);
     ::close(connection.fd);
-    if (connection.in_flight() || connection.sending()) connection.on_send_failed(answers_.table());
+    if (connection.in_flight() || connection.sending()) connection.on_send_failed(answers_);
     connection.fd = -1;
     reason.add();
     counters_.closed.add();
@@ -617,11 +647,11 @@ int run_epoll_engine(const EngineSetup& setup) noexcept {
     {
         EpollEngine engine{setup};
         result = engine.start();
-        if (result == 0) result = engine.run();
+        if (result == 0) {
+            report_ready(setup, Ready::epoll);
+            result = engine.run();
+        }
     }
-    timespec cpu{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-    setup.counters->cpu_ns = std::uint64_t(cpu.tv_sec) * 1'000'000'000 + std::uint64_t(cpu.tv_nsec);
     return result;
 }
 

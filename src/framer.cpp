@@ -71,6 +71,7 @@ inline constexpr std::uint16_t keep_alive = 1 << 6;
 inline constexpr std::uint16_t expect_continue = 1 << 7;
 inline constexpr std::uint16_t trailers = 1 << 8;  // the field states read a trailer section
 inline constexpr std::uint16_t matching_path = 1 << 9;  // routes are matched against the path
+inline constexpr std::uint16_t reading_query = 1 << 10;  // --query-knobs: the query is read
 }  // namespace flag
 
 // The token-list reader's state for the current field value (RFC 9110 §5.6.1).
@@ -238,6 +239,50 @@ static_assert(std::uint8_t(Kind::head) == std::uint8_t(Kind::get) + 1 &&
               std::uint8_t(Kind::head_close) == std::uint8_t(Kind::get_close) + 1 &&
               std::uint8_t(Kind::head_keep_alive) == std::uint8_t(Kind::get_keep_alive) + 1);
 
+// --query-knobs: the names heard (a bit each, while a name is read) and the value's units.
+constexpr std::string_view knob_names[] = {"status", "delay", "size"};
+inline constexpr std::uint8_t knob_status = 1 << 0;
+inline constexpr std::uint8_t knob_delay = 1 << 1;
+inline constexpr std::uint8_t knob_size = 1 << 2;
+inline constexpr std::uint8_t all_knob_names = knob_status | knob_delay | knob_size;
+inline constexpr std::uint8_t knob_value = 1 << 7;  // the name was heard: its value is read
+
+namespace knob_unit {                    // after the digits of a value: 10, 10ms, 10s, 10us
+inline constexpr std::uint8_t none = 0;  // no digit yet
+inline constexpr std::uint8_t digits = 1;
+inline constexpr std::uint8_t m = 2;
+inline constexpr std::uint8_t ms = 3;
+inline constexpr std::uint8_t s = 4;
+inline constexpr std::uint8_t u = 5;
+inline constexpr std::uint8_t us = 6;
+inline constexpr std::uint8_t bad = 7;
+}  // namespace knob_unit
+
+constexpr std::uint8_t next_unit(std::uint8_t at, unsigned char c, bool takes_unit) {
+    if (!takes_unit) return knob_unit::bad;
+    if (at == knob_unit::digits && c == 'm') return knob_unit::m;
+    if (at == knob_unit::digits && c == 's') return knob_unit::s;
+    if (at == knob_unit::digits && c == 'u') return knob_unit::u;
+    if (at == knob_unit::m && c == 's') return knob_unit::ms;
+    if (at == knob_unit::u && c == 's') return knob_unit::us;
+    return knob_unit::bad;
+}
+
+// A delay's unit in microseconds; a bare number is milliseconds. 0: no delay was spelled.
+constexpr std::uint32_t microseconds_per(std::uint8_t at) {
+    switch (at) {
+        case knob_unit::digits:
+        case knob_unit::ms:
+            return 1'000;
+        case knob_unit::s:
+            return 1'000'000;
+        case knob_unit::us:
+            return 1;
+        default:
+            return 0;
+    }
+}
+
 }  // namespace
 
 // One more answer at the end of `run`, if it can hold it.
@@ -265,23 +310,23 @@ bool Owed::append(Run& run, Kind kind, std::uint8_t route) noexcept {
     return true;
 }
 
-bool Owed::push(Kind kind, std::uint8_t route) noexcept {
+bool Owed::push(Kind kind, std::uint8_t route, const Knob* knob) noexcept {
     if (has_last_) return false;  // nothing is owed after the answer that closes
+    if (knob != nullptr) {
+        if (knob_count_ == knobs_max) return false;
+        route = Routes::knob_route;
+    }
     if (closes_after(kind)) {
         last_ = kind;
         last_route_ = route;
         has_last_ = true;
-        ++total_;
-        return true;
+    } else if (runs_used_ == 0 || !append(tail(), kind, route)) {
+        if (runs_used_ == runs_max) return false;
+        ++runs_used_;
+        tail() = Run{1, std::uint8_t(kind), 0, route};
     }
-    if (runs_used_ > 0 && append(tail(), kind, route)) {
-        ++total_;
-        return true;
-    }
-    if (runs_used_ == runs_max) return false;
-    ++runs_used_;
-    tail() = Run{1, std::uint8_t(kind), 0, route};
     ++total_;
+    if (knob != nullptr) knobs_[(knob_head_ + knob_count_++) % knobs_max] = *knob;
     return true;
 }
 
@@ -309,6 +354,10 @@ std::uint32_t Owed::front_count() const noexcept {
 void Owed::pop(std::uint32_t count) noexcept {
     UO_ASSERT(count > 0 && count <= front_count());  // only what was owed can leave
     total_ -= count;
+    if (front_route() == Routes::knob_route) {
+        knob_head_ = std::uint8_t((knob_head_ + count) % knobs_max);
+        knob_count_ = std::uint8_t(knob_count_ - count);
+    }
     if (runs_used_ == 0) {
         has_last_ = false;
         return;
@@ -366,6 +415,7 @@ void Framer::start_request() noexcept {
     version_ = 0;
     pending_ = 0;
     route_ = 0;
+    knob_ = Knob{};
 }
 
 Verdict Framer::fail(Verdict verdict, Owed& owed) noexcept {
@@ -377,11 +427,12 @@ Verdict Framer::fail(Verdict verdict, Owed& owed) noexcept {
 // The answer the request just framed is owed, by method, version and Connection (RFC 9112 §9.3).
 Verdict Framer::end_of_message(Owed& owed) noexcept {
     const std::uint8_t route = route_matched();
-    if (unavailable_ == 2 || (unavailable_ == 1 && route != 0 && route == routes_->health)) {
+    if (unavailable_ == 2 || (route != 0 && unavailable(route))) {
         state_ = State::ended;  // 503 closes: a draining server takes no more requests here
         return owed.push(Kind::unavailable_503, route) ? Verdict::fine : Verdict::owed_full;
     }
     const bool head = method_ == method::head;
+    const Knob* knob = route == 0 && knob_.any() ? &knob_ : nullptr;
     // RFC 9110 §9.3.6: after a 2xx to CONNECT the stream is a tunnel; we are no proxy, so close.
     const bool close = (flags_ & flag::close) || method_ == method::connect ||
                        (version_ == 0 && !(flags_ & flag::keep_alive));
@@ -391,7 +442,7 @@ Verdict Framer::end_of_message(Owed& owed) noexcept {
     } else if (version_ == 0) {
         kind = head ? Kind::head_keep_alive : Kind::get_keep_alive;
     }
-    if (!owed.push(kind, route)) {
+    if (!owed.push(kind, route, knob)) {
         state_ = State::ended;
         return Verdict::owed_full;
     }
@@ -582,7 +633,7 @@ Verdict Framer::on_target_first(unsigned char c) noexcept {
         pending_ = 0;  // 1 once the ':' before the port was seen
     } else if (c == '/') {
         state_ = State::target;
-        if (routes_ != nullptr && routes_->count > 0) {
+        if (routes_ != nullptr && (routes_->count > 0 || routes_->query_knobs)) {
             flags_ |= flag::matching_path;
             route_lo_ = 0;
             route_hi_ = routes_->count;
@@ -618,6 +669,19 @@ Verdict Framer::on_target(Cursor& p, Cursor end) noexcept {
             while (p < end && is(target_char, *p) && *p != '?') ++p;
             match_route(path_start, p);
             if (p < end) end_path();  // at '?', SP or a byte the line refuses
+            if (p < end && *p == '?' && routes_->query_knobs) {
+                flags_ |= flag::reading_query;
+                knob_name_ = all_knob_names;
+                knob_at_ = 0;
+                ++p;
+            }
+        }
+        if (flags_ & flag::reading_query) {
+            read_query(p, end);
+            if (p < end) {  // the query ended: its last pair counts too
+                query_pair_done();
+                flags_ &= std::uint16_t(~flag::reading_query);
+            }
         }
         p = skip_plain<true>(p, end);
     }
@@ -633,6 +697,79 @@ Verdict Framer::on_target(Cursor& p, Cursor end) noexcept {
     state_ = State::version;
     match_ = 0;
     return add_line_bytes(1, Verdict::uri_too_long);
+}
+
+// --query-knobs: `name=value` pairs split by '&'; only status, delay and size are heard, any
+// other pair, or a value that does not parse, is passed over. One byte at a time: only a query
+// of a server that asked for knobs is read at all.
+void Framer::read_query(Cursor& p, Cursor end) noexcept {
+    for (; p < end && is(target_char, *p); ++p) query_byte(*p);
+}
+
+void Framer::query_byte(unsigned char c) noexcept {
+    if (c == '&') {
+        query_pair_done();
+        knob_name_ = all_knob_names;
+        knob_at_ = 0;
+        return;
+    }
+    if (knob_name_ & knob_value) {  // the value: digits, then (for delay) a unit
+        const bool digit = c >= '0' && c <= '9';
+        if (digit && knob_at_ == knob_unit::none) {
+            knob_at_ = knob_unit::digits;
+            knob_number_ = c - '0';
+        } else if (digit && knob_at_ == knob_unit::digits) {
+            knob_number_ =
+                knob_number_ >= 100'000'000 ? 1'000'000'000 : knob_number_ * 10 + (c - '0');
+        } else {
+            knob_at_ = next_unit(knob_at_, c, knob_name_ == (knob_value | knob_delay));
+        }
+        return;
+    }
+    if (knob_name_ == 0) return;  // a pair we do not hear
+    if (c == '=') {
+        std::uint8_t chosen = 0;
+        for (std::uint8_t i = 0; i < std::size(knob_names); ++i) {
+            if ((knob_name_ >> i & 1) && knob_names[i].size() == knob_at_)
+                chosen = std::uint8_t(1u << i);
+        }
+        knob_name_ = chosen == 0 ? 0 : std::uint8_t(knob_value | chosen);
+        knob_at_ = knob_unit::none;
+        return;
+    }
+    for (std::uint8_t i = 0; i < std::size(knob_names); ++i) {
+        const std::string_view name = knob_names[i];
+        if (knob_at_ >= name.size() || name[knob_at_] != char(c))
+            knob_name_ &= std::uint8_t(~(1u << i));
+    }
+    ++knob_at_;
+}
+
+void Framer::query_pair_done() noexcept {
+    if (!(knob_name_ & knob_value)) return;
+    const std::uint64_t number = knob_number_;
+    if (knob_name_ & knob_status) {
+        if (knob_at_ == knob_unit::digits && number >= 100 && number <= 999)
+            knob_.status = number & 0x3ff;
+    } else if (knob_name_ & knob_size) {
+        if (knob_at_ != knob_unit::digits) return;
+        knob_.size =
+            std::uint32_t(number < limits_->knob_size_max ? number : limits_->knob_size_max);
+        knob_.sized = 1;
+    } else if (const std::uint32_t us = microseconds_per(knob_at_); us != 0) {
+        const std::uint64_t ms = (number * us + 999) / 1000;
+        const std::uint64_t max = limits_->knob_delay_ms_max;
+        knob_.delay_ms = std::uint32_t(ms < max ? ms : max) & Knob::delay_unset;
+    }
+}
+
+// A drain fails the health and readiness routes; the readiness route fails until ready, too.
+bool Framer::unavailable(std::uint8_t route) const noexcept {
+    if (route == routes_->ready) {
+        return unavailable_ == 1 || (routes_->not_ready != nullptr &&
+                                     routes_->not_ready->load(std::memory_order_relaxed));
+    }
+    return unavailable_ == 1 && route == routes_->health;
 }
 
 // Each byte of the path narrows the sorted routes still matching it. Sorted, the candidates

@@ -360,6 +360,22 @@ ProbeResult probe_http(const ListenAddress& target, std::string_view path,
     return read_status(fd, deadline_ms);
 }
 
+bool ready_condition_holds(const ReadyCondition& condition, std::uint32_t timeout_ms) noexcept {
+    if (!condition.tcp) {
+        char path[4096];
+        if (condition.path.size() >= sizeof path) return false;
+        std::memcpy(path, condition.path.data(), condition.path.size());
+        path[condition.path.size()] = '\0';
+        return access(path, F_OK) == 0;
+    }
+    const Socket socket_fd{
+        socket(condition.address.family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)};
+    if (socket_fd.fd() < 0) return false;
+    const std::int64_t deadline_ms = now_ms() + timeout_ms;
+    return connect_by(socket_fd.fd(), condition.address, deadline_ms).outcome ==
+           ProbeOutcome::answered;
+}
+
 std::string_view probe_path(const Config& config) noexcept {
     const Routes& routes = config.routes;
     return routes.health > 0 && routes.health <= routes.count ? routes.paths[routes.health - 1]

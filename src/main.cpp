@@ -4,24 +4,29 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <new>
+#include <string_view>
 
+#include "uring_okay/access_log.hpp"
 #include "uring_okay/config.hpp"
 #include "uring_okay/engine.hpp"
 #include "uring_okay/healthcheck.hpp"
 #include "uring_okay/listener.hpp"
+#include "uring_okay/sandbox.hpp"
 
 #ifndef UO_VERSION
 #define UO_VERSION "dev"
@@ -45,6 +50,7 @@ struct Thread {
 
 void* run_thread(void* argument) {
     Thread& thread = *static_cast<Thread*>(argument);
+    note_thread_start(*thread.setup.counters);
     int result = -ENOSYS;
     if (thread.uring) {
         result = run_uring_engine(thread.setup, thread.features_off);
@@ -57,9 +63,26 @@ void* run_thread(void* argument) {
     if (result < 0) {
         std::fprintf(stderr, "uring-okay: thread %u: epoll set-up: %s\n",
                      thread.setup.thread_index, errno_name(-result));
+        report_ready(thread.setup, Ready::failed);  // once: engines report only after start()
     }
+    note_thread_stop(*thread.setup.counters);
     const std::uint64_t one = 1;
     (void)!write(thread.done_fd, &one, sizeof one);
+    return nullptr;
+}
+
+// --access-log: the thread that moves every engine's lines to stderr.
+struct LogWriter {
+    AccessLog* logs;
+    std::uint32_t count;
+    int wake_fd;
+    pthread_t handle{};
+    std::atomic<bool> stop{false};
+};
+
+void* run_log_writer(void* argument) {
+    LogWriter& writer = *static_cast<LogWriter*>(argument);
+    run_access_log_writer(writer.logs, writer.count, writer.wake_fd, writer.stop);
     return nullptr;
 }
 
@@ -165,8 +188,26 @@ void drop_privileges(std::string_view user) {
     }
 }
 
+// --sandbox: once every thread has reported its start-up over, the allow-list of the engines
+// that run, on every thread. What it says goes on the start-up line.
+const char* seal(const Config& config, int ready_fd, std::uint32_t thread_count) {
+    std::uint32_t engines = 0;
+    for (std::uint32_t reported = 0; reported < thread_count;) {
+        char ready = 0;
+        if (read(ready_fd, &ready, 1) != 1) continue;  // EINTR; a thread never fails to report
+        ++reported;
+        if (ready == char(Ready::uring)) engines |= sandbox_engine::uring;
+        if (ready == char(Ready::epoll)) engines |= sandbox_engine::epoll;
+    }
+    if (!config.sandbox) return "sandbox off";
+    char why[192];
+    if (install_sandbox(engines, why, sizeof why) == 0) return "sandbox on";
+    std::fprintf(stderr, "uring-okay: %s\n", why);
+    return "sandbox off (refused)";
+}
+
 void announce(const Config& config, std::uint32_t thread_count, const std::uint16_t* cpus,
-              std::uint32_t cpu_count, const char* engine) {
+              std::uint32_t cpu_count, const char* engine, const char* sandbox) {
     char addresses[512] = "";
     for (std::uint32_t a = 0; a < config.listen_count; ++a) {
         const ListenAddress& address = config.listen[a];
@@ -182,9 +223,9 @@ void announce(const Config& config, std::uint32_t thread_count, const std::uint1
         std::snprintf(cpu_list + std::strlen(cpu_list), sizeof cpu_list - std::strlen(cpu_list),
                       "%s%u", i ? "," : "", cpus[i]);
     }
-    std::fprintf(stderr, "uring-okay %s: listening on %s, %u thread%s on CPU %s, engine %s\n",
+    std::fprintf(stderr, "uring-okay %s: listening on %s, %u thread%s on CPU %s, engine %s, %s\n",
                  UO_VERSION, addresses, thread_count, thread_count == 1 ? "" : "s", cpu_list,
-                 engine);
+                 engine, sandbox);
 }
 
 // Signals arrive on a signalfd. Blocked and handled, they reach us even as PID 1 (where
@@ -199,13 +240,37 @@ int block_signals() {
     return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
+// --ready-when: the engines answer the --ready-path 503 while this is true.
+std::atomic<bool> not_ready{false};
+
+// Every condition, now; once all hold together the server is ready for good, and the checks
+// (and their wake-ups) stop.
+void check_readiness(const Config& config) {
+    constexpr std::uint32_t connect_timeout_ms = 1'000;
+    const std::uint32_t timeout_ms = config.limits.ready_check_ms < connect_timeout_ms
+                                         ? config.limits.ready_check_ms
+                                         : connect_timeout_ms;
+    for (std::uint8_t i = 0; i < config.ready_count; ++i) {
+        if (!ready_condition_holds(config.ready_when[i], timeout_ms)) return;
+    }
+    not_ready.store(false);
+    constexpr std::string_view line = "uring-okay: ready: every --ready-when condition holds\n";
+    if (!config.quiet) (void)!write(STDERR_FILENO, line.data(), line.size());
+}
+
 // Wait for a signal, ask every thread to drain, wait for them; a second signal ends at once.
-void wait_and_drain(int signal_fd, int done_fd, Thread* threads, std::uint32_t count) {
+// Until ready, the --ready-when conditions are checked between the waits.
+void wait_and_drain(const Config& config, int signal_fd, int done_fd, Thread* threads,
+                    std::uint32_t count) {
     std::uint32_t done = 0;
     int signals = 0;
     while (done < count) {
         pollfd fds[2] = {{signal_fd, POLLIN, 0}, {done_fd, POLLIN, 0}};
-        if (poll(fds, 2, -1) < 0) continue;
+        const bool waiting = not_ready.load() && signals == 0;
+        const int timeout_ms = waiting ? int(config.limits.ready_check_ms) : -1;
+        const int ready = poll(fds, 2, timeout_ms);
+        if (ready == 0 && waiting) check_readiness(config);
+        if (ready <= 0) continue;
         if (fds[0].revents & POLLIN) {
             signalfd_siginfo info{};
             if (read(signal_fd, &info, sizeof info) != sizeof info) continue;
@@ -233,8 +298,8 @@ void summarize(const Config& config, const Thread* threads, std::uint32_t count,
     for (std::uint32_t i = 0; i < count; ++i) {
         const Counters& counters = *threads[i].setup.counters;
         requests += counters.requests.get();
-        cpu_ns += counters.cpu_ns;
-        if (counters.cpu_ns > busiest_ns) busiest_ns = counters.cpu_ns;
+        cpu_ns += counters.cpu_ns.get();
+        if (counters.cpu_ns.get() > busiest_ns) busiest_ns = counters.cpu_ns.get();
     }
     const std::uint64_t wall_ms = monotonic_ms() - started_ms;
     std::fprintf(stderr,
@@ -268,20 +333,42 @@ int serve(Config& config) {
         std::snprintf(engine, sizeof engine, "epoll (%s)", probe.why);
     }
 
+    not_ready.store(config.ready_count > 0);
+    config.routes.not_ready = &not_ready;
     const int signal_fd = block_signals();
     const int done_fd = eventfd(0, EFD_CLOEXEC);  // read by poll() here: never by a ring
+    int ready_fds[2] = {-1, -1};                  // report_ready's pipe: one byte per thread
     auto* threads = static_cast<Thread*>(std::calloc(thread_count, sizeof(Thread)));
     auto* counters = static_cast<Counters*>(std::aligned_alloc(64, thread_count * sizeof(Counters)));
-    if (signal_fd < 0 || done_fd < 0 || threads == nullptr || counters == nullptr) {
+    if (signal_fd < 0 || done_fd < 0 || pipe2(ready_fds, O_CLOEXEC) != 0 || threads == nullptr ||
+        counters == nullptr) {
         die(1, "start-up: out of memory or file descriptors");
+    }
+    auto* logs =
+        config.access_log
+            ? static_cast<AccessLog*>(std::aligned_alloc(64, thread_count * sizeof(AccessLog)))
+            : nullptr;
+    const int log_wake_fd = config.access_log ? eventfd(0, EFD_CLOEXEC) : -1;
+    if (config.access_log && (logs == nullptr || log_wake_fd < 0)) {
+        die(1, "--access-log: out of memory or file descriptors");
     }
     for (std::uint32_t i = 0; i < thread_count; ++i) {
         new (&threads[i]) Thread{};
         new (&counters[i]) Counters{};
+        if (logs != nullptr) {
+            new (&logs[i]) AccessLog{};
+            if (!logs[i].allocate(config.limits.access_log_bytes, config.limits.connections_max,
+                                  log_wake_fd, config.routes)) {
+                die(1, "--access-log: out of memory for its buffers");
+            }
+            threads[i].setup.access_log = &logs[i];
+        }
         threads[i].setup.config = &config;
         threads[i].setup.thread_index = i;
         threads[i].setup.counters = &counters[i];
+        threads[i].setup.all_counters = {counters, thread_count};
         threads[i].setup.wake_fd = eventfd(0, EFD_CLOEXEC);
+        threads[i].setup.ready_fd = ready_fds[1];
         threads[i].done_fd = done_fd;
         threads[i].uring = probe.usable;
         threads[i].features_off = probe.features_off;
@@ -303,11 +390,29 @@ int serve(Config& config) {
         pthread_attr_destroy(&attributes);
         if (error != 0) die(1, "pthread_create: cannot start an engine thread");
     }
-    // Once every engine thread runs: whoever reads this line finds the whole server up.
-    if (!config.quiet) announce(config, thread_count, cpus, cpu_count, engine);
-    wait_and_drain(signal_fd, done_fd, threads, thread_count);
+    LogWriter writer{logs, thread_count, log_wake_fd};
+    if (logs != nullptr && pthread_create(&writer.handle, nullptr, run_log_writer, &writer) != 0) {
+        die(1, "pthread_create: cannot start the access log's writer");
+    }
+    // Once every engine thread serves: whoever reads this line finds the whole server up.
+    const char* sandbox = seal(config, ready_fds[0], thread_count);
+    if (!config.quiet) announce(config, thread_count, cpus, cpu_count, engine, sandbox);
+    if (not_ready.load()) check_readiness(config);
+    wait_and_drain(config, signal_fd, done_fd, threads, thread_count);
     for (std::uint32_t i = 0; i < thread_count; ++i) pthread_join(threads[i].handle, nullptr);
+    if (logs != nullptr) {  // every engine published its last lines: write them, then stop
+        writer.stop.store(true);
+        const std::uint64_t one = 1;
+        (void)!write(log_wake_fd, &one, sizeof one);
+        pthread_join(writer.handle, nullptr);
+    }
+    // Open until now: an epoll engine failing after it served reports again (run_thread), into
+    // a pipe nobody reads rather than into an fd number a connection took since.
+    close(ready_fds[0]);
+    close(ready_fds[1]);
     summarize(config, threads, thread_count, started_ms);
+    for (std::uint32_t i = 0; logs != nullptr && i < thread_count; ++i) logs[i].~AccessLog();
+    std::free(logs);
     std::free(counters);
     std::free(threads);
     return 0;

@@ -133,7 +133,9 @@ struct Parts {
     std::uint16_t status = 0;
     std::string_view server;        // empty: no Server field
     std::string_view content_type;  // empty: no Content-Type field
-    std::string_view content;       // what Content-Length counts
+    std::string_view content;       // the body
+    std::uint64_t content_bytes = 0;  // what Content-Length counts: the body's size, unless the
+                                      // body is sent from elsewhere (format_head)
     std::span<const std::string_view> headers;
     std::string_view connection;  // the whole field line, or empty
     bool date = false;
@@ -147,33 +149,11 @@ struct Answer {
     std::uint32_t date_offset = 0;  // of the Date value within the answer; 0: no Date field
 };
 
-[[nodiscard]] bool is_head(Kind kind) {
-    return kind == Kind::head || kind == Kind::head_close || kind == Kind::head_keep_alive;
-}
-
 [[nodiscard]] std::string_view connection_field(Kind kind) {
     if (kind == Kind::get_keep_alive || kind == Kind::head_keep_alive) {
         return "Connection: keep-alive\r\n";
     }
     return closes_after(kind) ? "Connection: close\r\n" : "";
-}
-
-[[nodiscard]] std::uint16_t error_status(Kind kind) {
-    UO_ASSERT(is_error(kind));
-    switch (kind) {
-        case Kind::error_400:
-            return 400;
-        case Kind::error_413:
-            return 413;
-        case Kind::error_414:
-            return 414;
-        case Kind::error_431:
-            return 431;
-        case Kind::error_505:
-            return 505;
-        default:
-            return 503;  // unavailable_503: the drain's answer
-    }
 }
 
 // RFC 9110 §8.6: 1xx and 204 must not send Content-Length; a 304 may, but like them it never
@@ -194,7 +174,7 @@ struct Answer {
     parts.date = spec.date && !spec.minimal;
     parts.server = spec.minimal ? std::string_view{} : spec.server;
     if (is_error(kind)) {  // errors say only that they close: Content-Length: 0
-        parts.status = error_status(kind);
+        parts.status = status_of(kind, 0);
         parts.content_length = true;
         return parts;
     }
@@ -203,6 +183,7 @@ struct Answer {
     parts.head = is_head(kind);
     if (carries_content(spec.status)) {
         parts.content = spec.body;
+        parts.content_bytes = spec.body.size();
         if (!spec.minimal) parts.content_type = spec.content_type;
     }
     if (!spec.minimal) parts.headers = spec.headers;
@@ -237,7 +218,7 @@ Answer format_answer(const Parts& parts, std::string_view date, char* out) {
     }
     if (parts.content_length) {
         writer.put(parts.minimal ? "Content-Length:" : "Content-Length: ");
-        writer.put_number(parts.content.size());
+        writer.put_number(parts.content_bytes);
         writer.put("\r\n");
     }
     for (const std::string_view header : parts.headers) {
@@ -267,6 +248,22 @@ void repeat(char* first, std::uint32_t bytes, std::uint32_t copies) {
 }
 
 }  // namespace
+
+bool answer_carries_content(std::uint16_t status) noexcept {
+    return carries_content(status);
+}
+
+std::size_t format_head(const ResponseSpec& spec, Kind kind, std::uint64_t content_bytes,
+                        std::int64_t unix_seconds, char* out, std::size_t room) noexcept {
+    Parts parts = parts_of(spec, kind);
+    if (!is_error(kind) && carries_content(spec.status)) parts.content_bytes = content_bytes;
+    parts.head = true;
+    char date[imf_fixdate_bytes];
+    format_imf_fixdate(unix_seconds, date);
+    const std::string_view date_text{date, sizeof date};
+    if (format_answer(parts, date_text, nullptr).bytes > room) return 0;
+    return std::size_t(format_answer(parts, date_text, out).bytes);
+}
 
 std::string_view reason_phrase(std::uint16_t status) noexcept {
     for (const Reason& reason : reasons) {

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <ctime>
+#include <cstdlib>
 
 #include "uring_okay/answers.hpp"
 #include "uring_okay/assert.hpp"
@@ -50,6 +50,15 @@ inline constexpr std::uint8_t delayed = 1 << 7;    // that timeout fired: the ba
 inline constexpr std::uint8_t pending = recv | send | delay;  // completions to await
 }  // namespace in_flight
 
+// --sandbox: all the ring may do once serving (uring_ring.hpp); the rest completes -EACCES.
+constexpr io_uring_op ring_ops[] = {
+    IORING_OP_ACCEPT,   IORING_OP_RECV,    IORING_OP_SEND,         IORING_OP_CLOSE,
+    IORING_OP_POLL_ADD, IORING_OP_TIMEOUT, IORING_OP_ASYNC_CANCEL,
+};
+constexpr std::uint8_t ring_register_ops[] = {IORING_UNREGISTER_RING_FDS};  // io_uring_queue_exit
+constexpr RingRestrictions ring_restrictions{ring_ops, IOSQE_BUFFER_SELECT | IOSQE_IO_HARDLINK,
+                                             ring_register_ops};
+
 // Nothing owed, nothing unread: a drain may close it without losing a request.
 [[nodiscard]] bool quiet(const Slot& slot) noexcept {
     return slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
@@ -68,6 +77,7 @@ public:
           features_off_(features_off) {}
     ~UringEngine() {
         if (ring_ready_) io_uring_queue_exit(&ring_);
+        std::free(knob_delays_);
     }
 
     [[nodiscard]] int start() noexcept;
@@ -108,6 +118,7 @@ private:
     Answers answers_;
     __kernel_timespec tick_interval_{1, 0};
     __kernel_timespec delay_{};  // --delay, read by the kernel when a delay is submitted
+    __kernel_timespec* knob_delays_ = nullptr;  // --query-knobs: a delay per connection slot
     std::uint64_t now_ms_ = 0;
     std::uint64_t drain_deadline_ms_ = 0;
     std::uint64_t drain_started_ms_ = 0;
@@ -121,15 +132,27 @@ private:
 };
 
 int UringEngine::start() noexcept {
-    if (const int result = setup_ring(ring_, sq_entries, features_off_); result < 0) return result;
+    const bool restricted = setup_.config->sandbox;
+    if (const int result =
+            setup_ring(ring_, sq_entries, features_off_, restricted ? &ring_restrictions : nullptr);
+        result < 0) {
+        return result;
+    }
     ring_ready_ = true;
     if (const int result = buffers_.setup(ring_, limits_.buffer_count, limits_.buffer_bytes,
                                           buffer_group);
         result < 0) {
         return result;
     }
+    if (const int result = restricted ? enable_ring(ring_) : 0; result < 0) return result;
     if (!slots_.allocate(limits_, &setup_.config->routes)) return -ENOMEM;
-    if (!answers_.build(*setup_.config, realtime_seconds())) return -ENOMEM;
+    if (!answers_.build(*setup_.config, realtime_seconds(), setup_.all_counters, counters_))
+        return -ENOMEM;
+    if (setup_.config->routes.query_knobs) {
+        knob_delays_ = static_cast<__kernel_timespec*>(
+            std::calloc(limits_.connections_max, sizeof(__kernel_timespec)));
+        if (knob_delays_ == nullptr) return -ENOMEM;
+    }
     const std::uint32_t delay_ms = setup_.config->delay_ms;
     delay_ = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
     now_ms_ = monotonic_ms();
@@ -148,6 +171,7 @@ void UringEngine::run() noexcept {
         now_ms_ = monotonic_ms();
         if (io_uring_cq_has_overflow(&ring_)) counters_.cq_overflows.add();
         handle_completions(ring_, cqe_batch_max, [this](const io_uring_cqe& cqe) { dispatch(cqe); });
+        if (setup_.access_log != nullptr) setup_.access_log->publish();
     }
     io_uring_submit(&ring_);  // the last closes
 }
@@ -213,7 +237,9 @@ void UringEngine::open_connection(int fd) noexcept {
         return;
     }
     if (!tick_armed_) answers_.refresh_date(realtime_seconds());  // idle until now
-    slot->connection.open(fd, now_ms_);
+    const std::uint32_t index = slots_.index(*slot);
+    slot->connection.open(fd, now_ms_, answers_.knob_scratch(index));
+    if (setup_.access_log != nullptr) setup_.access_log->note_peer(index, fd);
     if (lame_duck_ || draining_) slot->connection.answer_unavailable(lame_duck_);
     arm_recv(*slot);
     arm_tick();
@@ -280,15 +306,24 @@ void UringEngine::send_owed(Slot& slot) noexcept {
     constexpr std::uint8_t waiting = in_flight::lingering | in_flight::delay;
     if (connection.in_flight() || (slot.engine_state & waiting)) return;
     const bool fresh_batch = !connection.sending() && connection.owed_total() > 0;
-    if (fresh_batch && setup_.config->delay_ms > 0 && !(slot.engine_state & in_flight::delayed)) {
+    const std::uint32_t delay_ms = fresh_batch ? connection.delay_ms(setup_.config->delay_ms) : 0;
+    if (delay_ms > 0 && !(slot.engine_state & in_flight::delayed)) {
         // --delay: a ring timeout, never a sleeping thread; one batch at a time keeps order.
+        // The kernel reads the time when the entry is submitted, after this loop: a delay a
+        // query asked for needs the connection's own.
+        __kernel_timespec* when = &delay_;
+        if (delay_ms != setup_.config->delay_ms) {
+            __kernel_timespec& own = knob_delays_[slots_.index(slot)];
+            own = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
+            when = &own;
+        }
         io_uring_sqe* entry = sqe();
-        io_uring_prep_timeout(entry, &delay_, 0, 0);
+        io_uring_prep_timeout(entry, when, 0, 0);
         io_uring_sqe_set_data64(entry, cookie(Op::delay, slot));
         slot.engine_state |= in_flight::delay;
         return;
     }
-    if (const std::optional<Outgoing> out = connection.next_send(answers_.table())) {
+    if (const std::optional<Outgoing> out = connection.next_send(answers_)) {
         slot.engine_state &= std::uint8_t(~in_flight::delayed);
         io_uring_sqe* entry = sqe();
         io_uring_prep_send(entry, connection.fd, out->data, out->bytes, MSG_NOSIGNAL);
@@ -315,9 +350,12 @@ void UringEngine::on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept {
     Slot& s = *slot;
     s.engine_state &= std::uint8_t(~in_flight::send);
     if (cqe.res > 0) {
-        s.connection.on_sent(std::uint32_t(cqe.res), now_ms_, answers_.table(), counters_);
+        const Finished finished =
+            s.connection.on_sent(std::uint32_t(cqe.res), now_ms_, answers_, counters_);
+        if (setup_.access_log != nullptr)
+            setup_.access_log->record(cookie.index, finished, counters_);
     } else {
-        s.connection.on_send_failed(answers_.table());
+        s.connection.on_send_failed(answers_);
     }
     if (s.engine_state & in_flight::closing) return finish_close(s);
     if (cqe.res <= 0) {
@@ -359,7 +397,7 @@ void UringEngine::finish_close(Slot& slot) noexcept {
     io_uring_sqe* entry = sqe();
     io_uring_prep_close(entry, slot.connection.fd);
     io_uring_sqe_set_data64(entry, pack({Op::close, 0, 0}));
-    slot.connection.on_send_failed(answers_.table());  // a short send cut off: let its bytes go
+    slot.connection.on_send_failed(answers_);  // a short send cut off: let its bytes go
     counters_.closed.add();
     slots_.release(slot);
 }
@@ -483,10 +521,10 @@ void UringEngine::begin_drain() noexcept {
 int run_uring_engine(const EngineSetup& setup, std::uint32_t features_off) noexcept {
     UringEngine engine{setup, features_off};
     const int result = engine.start();
-    if (result == 0) engine.run();
-    timespec cpu{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
-    setup.counters->cpu_ns = std::uint64_t(cpu.tv_sec) * 1'000'000'000 + std::uint64_t(cpu.tv_nsec);
+    if (result == 0) {
+        report_ready(setup, Ready::uring);
+        engine.run();
+    }
     return result;
 }
 

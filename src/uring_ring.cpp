@@ -3,7 +3,9 @@
 #include "uring_okay/uring_ring.hpp"
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <charconv>
@@ -16,7 +18,44 @@
 
 namespace uring_okay {
 
-int setup_ring(io_uring& ring, std::uint32_t sq_entries, std::uint32_t& features_off) noexcept {
+namespace {
+
+constexpr std::size_t restrictions_max = 64;
+
+// Debian's liburing 2.3 has io_uring_register_restrictions and io_uring_enable_rings in its .a
+// but leaves them out of the .so's symbol map: called directly. 0 or -errno.
+int register_ring(io_uring& ring, unsigned opcode, const void* argument, unsigned count) noexcept {
+    const long result = syscall(__NR_io_uring_register, ring.ring_fd, opcode, argument, count);
+    return result < 0 ? -errno : 0;
+}
+
+int restrict_ring(io_uring& ring, const RingRestrictions& restrictions) noexcept {
+    io_uring_restriction entries[restrictions_max]{};
+    std::size_t count = 0;
+    for (const io_uring_op op : restrictions.ops) {
+        if (count == restrictions_max) return -E2BIG;
+        entries[count].opcode = IORING_RESTRICTION_SQE_OP;
+        entries[count++].sqe_op = std::uint8_t(op);
+    }
+    for (const std::uint8_t op : restrictions.register_ops) {
+        if (count == restrictions_max) return -E2BIG;
+        entries[count].opcode = IORING_RESTRICTION_REGISTER_OP;
+        entries[count++].register_op = op;
+    }
+    if (count == restrictions_max) return -E2BIG;
+    entries[count].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
+    entries[count++].sqe_flags = restrictions.sqe_flags;
+    return register_ring(ring, IORING_REGISTER_RESTRICTIONS, entries, unsigned(count));
+}
+
+}  // namespace
+
+int enable_ring(io_uring& ring) noexcept {
+    return register_ring(ring, IORING_REGISTER_ENABLE_RINGS, nullptr, 0);
+}
+
+int setup_ring(io_uring& ring, std::uint32_t sq_entries, std::uint32_t& features_off,
+               const RingRestrictions* restrictions) noexcept {
     struct Attempt {
         std::uint32_t flags;
         std::uint32_t feature;  // what this attempt needs
@@ -33,13 +72,18 @@ int setup_ring(io_uring& ring, std::uint32_t sq_entries, std::uint32_t& features
         if (attempt.feature & features_off) continue;
         io_uring_params params{};
         params.flags = attempt.flags | IORING_SETUP_CQSIZE | IORING_SETUP_SUBMIT_ALL;
+        if (restrictions != nullptr) params.flags |= IORING_SETUP_R_DISABLED;
         params.cq_entries = sq_entries * 4;
         result = io_uring_queue_init_params(sq_entries, &ring, &params);
         if (result == 0) {
             if (!(features_off & feature::registered_ring) && io_uring_register_ring_fd(&ring) != 1) {
                 features_off |= feature::registered_ring;
             }
-            return 0;
+            if (restrictions == nullptr) return 0;
+            result = restrict_ring(ring, *restrictions);
+            if (result == 0) return 0;
+            io_uring_queue_exit(&ring);
+            return result;
         }
         features_off |= attempt.feature;
     }

@@ -25,9 +25,18 @@ void preload_counter() {  // in the child, before exec
     setenv("URING_OKAY_ALLOC_COUNT_FILE", count_file.c_str(), 1);
 }
 
-long allocations_after(const char* engine, int rounds) {
-    Server server({"--listen", "127.0.0.1:0", "--threads", "2", "--engine", engine},
-                  preload_counter);
+// `operations`: with the metrics page, query knobs, the access log and a readiness path on,
+// each round also asks for the metrics and for answers changed by their query.
+long allocations_after(const char* engine, int rounds, bool operations = false) {
+    std::vector<std::string> flags = {"--listen", "127.0.0.1:0", "--threads",
+                                      "2",        "--engine",    engine};
+    if (operations) {
+        for (const char* flag : {"--metrics-path", "/metrics", "--query-knobs", "--access-log",
+                                 "--ready-path", "/ready"}) {
+            flags.push_back(flag);
+        }
+    }
+    Server server(flags, preload_counter);
     EXPECT_TRUE(server.ready()) << server.log();
     const std::string get = "GET / HTTP/1.1\r\nHost: a\r\n\r\n";
     const std::string head = "HEAD / HTTP/1.1\r\nHost: a\r\n\r\n";
@@ -45,6 +54,11 @@ long allocations_after(const char* engine, int rounds) {
         Client bad(server.port());
         bad.send_all("GET / HTTP/1.1\r\nHost : a\r\n\r\n");
         EXPECT_TRUE(bad.read_until_close(Ms(5'000)).closed);
+        if (!operations) continue;
+        Client asking(server.port());
+        asking.send_all(e2e::get("/metrics") + e2e::get("/?status=201&size=3000&delay=1ms") +
+                        e2e::get("/ready") + e2e::get("/?size=5", "Connection: close\r\n"));
+        EXPECT_TRUE(asking.read_until_close(Ms(5'000)).closed);
     }
     EXPECT_EQ(server.stop(SIGTERM), 0) << server.log();
     std::ifstream file(count_file);
@@ -53,23 +67,37 @@ long allocations_after(const char* engine, int rounds) {
     return count;
 }
 
-class Allocations : public testing::TestWithParam<const char*> {};
-
-TEST_P(Allocations, DoNotGrowWithRequests) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-    GTEST_SKIP() << "the sanitizer's allocator cannot be interposed; the release build runs this";
-#endif
-    ASSERT_STRNE(UO_ALLOC_COUNTER, "");
+// The same count after `rounds` of requests as after none.
+void expect_no_growth(const char* engine, int rounds, bool operations) {
     char path[] = "/tmp/uring-okay-alloc-XXXXXX";
     const int fd = mkstemp(path);
     ASSERT_GE(fd, 0);
     close(fd);
     count_file = path;
-    const long idle = allocations_after(GetParam(), 0);
-    const long busy = allocations_after(GetParam(), 50);  // 3,200 requests, 150 connections
+    const long idle = allocations_after(engine, 0, operations);
+    const long busy = allocations_after(engine, rounds, operations);
     std::remove(path);
     ASSERT_GT(idle, 0) << "the counter was not loaded";
     EXPECT_EQ(busy, idle);
+}
+
+class Allocations : public testing::TestWithParam<const char*> {
+protected:
+    void SetUp() override {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+        GTEST_SKIP()
+            << "the sanitizer's allocator cannot be interposed; the release build runs this";
+#endif
+        ASSERT_STRNE(UO_ALLOC_COUNTER, "");
+    }
+};
+
+TEST_P(Allocations, DoNotGrowWithRequests) {
+    expect_no_growth(GetParam(), 50, false);  // 3,200 requests, 150 connections
+}
+
+TEST_P(Allocations, DoNotGrowWithMetricsKnobsAndTheAccessLog) {
+    expect_no_growth(GetParam(), 30, true);
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Allocations, testing::Values("uring", "epoll"),

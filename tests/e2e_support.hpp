@@ -326,4 +326,19 @@ private:
     std::string pending_;  // received, not yet taken as a response
 };
 
+// A GET for `target` with Host and any more `fields` ("Name: value\r\n" each).
+inline std::string get(std::string_view target, std::string_view fields = "") {
+    return "GET " + std::string(target) + " HTTP/1.1\r\nHost: a\r\n" + std::string(fields) +
+           "\r\n";
+}
+
+// Every byte of the answer to one request on a fresh connection that asks to close.
+inline std::string ask_once(int port, const std::string& request) {
+    Client client(port);
+    EXPECT_TRUE(client.send_all(request));
+    const Received got = client.read_until_close(Ms(5'000));
+    EXPECT_TRUE(got.closed);
+    return got.bytes;
+}
+
 }  // namespace e2e

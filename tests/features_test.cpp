@@ -15,6 +15,8 @@ using e2e::Client;
 using e2e::Clock;
 using e2e::Ms;
 using e2e::Server;
+using e2e::ask_once;
+using e2e::get;
 
 class Features : public testing::TestWithParam<const char*> {
 protected:
@@ -27,20 +29,6 @@ protected:
         return server;
     }
 };
-
-std::string get(std::string_view target, std::string_view fields = "") {
-    return "GET " + std::string(target) + " HTTP/1.1\r\nHost: a\r\n" + std::string(fields) +
-           "\r\n";
-}
-
-// Every byte of one answer to one request on a fresh connection that asks to close.
-std::string ask_once(int port, const std::string& request) {
-    Client client(port);
-    EXPECT_TRUE(client.send_all(request));
-    const e2e::Received got = client.read_until_close(Ms(5'000));
-    EXPECT_TRUE(got.closed);
-    return got.bytes;
-}
 
 TEST_P(Features, AnswersWithTheConfiguredBytes) {
     const auto server = serve({"--status", "201", "--body", "created", "--content-type",

@@ -1597,3 +1597,119 @@ TEST(FramerRoutes, DrainAnswersTheHealthRoute503AndLameDuckAnswersAll) {
         EXPECT_EQ(drain(owed), (Runs{{Kind::unavailable_503, 1}}));
     }
 }
+
+// ---- Query knobs: ?status=&delay=&size= change a default answer, read as the target streams --
+
+namespace {
+
+struct Asked {
+    std::uint8_t route;
+    std::uint32_t status;
+    std::uint32_t delay_ms;
+    std::uint32_t size;  // UINT32_MAX: not asked
+    bool operator==(const Asked&) const = default;
+};
+constexpr std::uint32_t unset = Knob::delay_unset;
+constexpr std::uint32_t no_size = UINT32_MAX;
+
+// What each request of `stream` asked, in order, fed in two pieces cut at `cut`.
+std::vector<Asked> knobs_of(const Routes& routes, const Limits& limits, std::string_view stream,
+                            std::size_t cut) {
+    Framer framer{limits, &routes};
+    Owed owed;
+    EXPECT_EQ(framer.feed(stream.substr(0, cut), owed), Verdict::fine);
+    EXPECT_EQ(framer.feed(stream.substr(cut), owed), Verdict::fine);
+    std::vector<Asked> found;
+    while (!owed.empty()) {
+        const Knob knob = owed.front_knob();
+        const bool knobbed = owed.front_route() == Routes::knob_route;
+        found.push_back({owed.front_route(), knobbed ? knob.status : 0u,
+                         knobbed ? knob.delay_ms : unset,
+                         knobbed && knob.sized ? knob.size : no_size});
+        owed.pop(1);
+    }
+    return found;
+}
+
+}  // namespace
+
+TEST(FramerKnobs, ReadsStatusDelayAndSizeWhereverCut) {
+    Routes routes = sorted_routes({"/health"});
+    routes.query_knobs = true;
+    Limits limits = standard_limits;
+    limits.knob_delay_ms_max = 5'000;
+    limits.knob_size_max = 1'000;
+    const std::pair<std::string, Asked> cases[] = {
+        {"/?status=503&delay=10ms&size=1024", {Routes::knob_route, 503, 10, 1'000}},  // size cut
+        {"/", {0, 0, unset, no_size}},
+        {"/x?delay=2s", {Routes::knob_route, 0, 2'000, no_size}},    // a path without a route
+        {"/?delay=7", {Routes::knob_route, 0, 7, no_size}},          // a bare number: milliseconds
+        {"/?delay=1500us", {Routes::knob_route, 0, 2, no_size}},     // microseconds round up
+        {"/?delay=1h&size=12", {Routes::knob_route, 0, unset, 12}},  // no such unit: passed over
+        {"/?status=99&size=1k&delay=", {0, 0, unset, no_size}},      // nothing parses: the default
+        {"/?xstatus=500&statusx=500&status=201&status=202",
+         {Routes::knob_route, 202, unset, no_size}},
+        {"/health?status=500", {1, 0, unset, no_size}},  // a route keeps its own answer
+        {"/?a=1&&status=404&b", {Routes::knob_route, 404, unset, no_size}},
+        {"/?delay=99s", {Routes::knob_route, 0, 5'000, no_size}},  // cut to knob_delay_ms_max
+    };
+    for (const auto& [target, asked] : cases) {
+        const std::string request = get_path(target);
+        for (std::size_t cut = 0; cut <= request.size(); ++cut) {
+            ASSERT_EQ(knobs_of(routes, limits, request, cut), std::vector<Asked>{asked})
+                << target << " cut " << cut;
+        }
+    }
+    // Pipelined: each request's knobs are its own.
+    const std::string two = get_path("/?status=201") + get_path("/?size=3");
+    for (std::size_t cut = 0; cut <= two.size(); ++cut) {
+        ASSERT_EQ(knobs_of(routes, limits, two, cut),
+                  (std::vector<Asked>{{Routes::knob_route, 201, unset, no_size},
+                                      {Routes::knob_route, 0, unset, 3}}))
+            << "cut " << cut;
+    }
+}
+
+TEST(FramerKnobs, AreHeardOnlyWhenAskedFor) {
+    const Routes routes = sorted_routes({"/health"});
+    EXPECT_EQ(knobs_of(routes, standard_limits, get_path("/?status=503"), 0),
+              (std::vector<Asked>{{0, 0, unset, no_size}}));
+}
+
+// Four answers with knobs may be owed at once; a fifth pipelined behind them is owed_full (the
+// connection answers the four and closes).
+TEST(FramerKnobs, OwesAtMostKnobsMaxAtOnce) {
+    Routes routes;
+    routes.query_knobs = true;
+    Framer framer{standard_limits, &routes};
+    Owed owed;
+    std::string stream;
+    for (int i = 0; i <= Owed::knobs_max; ++i)
+        stream += get_path("/?status=" + std::to_string(201 + i));
+    EXPECT_EQ(framer.feed(stream, owed), Verdict::owed_full);
+    EXPECT_EQ(owed.total(), Owed::knobs_max);
+    for (std::uint32_t i = 0; i < Owed::knobs_max; ++i) {
+        EXPECT_EQ(owed.front_knob().status, 201 + i);
+        owed.pop(1);
+    }
+    // Once answered, more fit again.
+    Framer next{standard_limits, &routes};
+    EXPECT_EQ(next.feed(get_path("/?status=299"), owed), Verdict::fine);
+    EXPECT_EQ(owed.front_knob().status, 299u);
+}
+
+TEST(FramerKnobs, AClosingRequestKeepsItsKnob) {
+    Routes routes;
+    routes.query_knobs = true;
+    Framer framer{standard_limits, &routes};
+    Owed owed;
+    ASSERT_EQ(framer.feed(get_path("/?size=5") +
+                              "GET /?status=418 HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+                          owed),
+              Verdict::fine);
+    EXPECT_EQ(owed.front_knob().size, 5u);
+    owed.pop(1);
+    EXPECT_EQ(owed.front_kind(), Kind::get_close);
+    EXPECT_EQ(owed.front_route(), Routes::knob_route);
+    EXPECT_EQ(owed.front_knob().status, 418u);
+}

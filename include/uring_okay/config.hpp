@@ -16,6 +16,7 @@ inline constexpr std::size_t headers_max = 32;   // --header may be given this m
 inline constexpr std::size_t cpus_max = 1024;    // CPU numbers --cpus may name (0..1023)
 inline constexpr std::uint32_t threads_ceiling = 1024;
 inline constexpr std::uint64_t body_bytes_ceiling = 64ull << 20;  // --body-file, --body-size
+inline constexpr std::size_t ready_conditions_max = 8;  // --ready-when may be given this many times
 
 enum class EngineChoice : std::uint8_t { automatic, uring, epoll };
 
@@ -33,6 +34,13 @@ struct ListenAddress {
     std::uint8_t address[16]{};       // network order: 4 bytes for AF_INET, 16 for AF_INET6
     std::uint16_t port = 0;           // host order; 0 picks a free port shared by all threads
     char text[64]{};                  // as given, for messages
+};
+
+// One --ready-when condition: a file that must exist, or an address that must accept.
+struct ReadyCondition {
+    bool tcp = false;
+    std::string_view path;  // file:PATH
+    ListenAddress address;  // tcp:HOST:PORT
 };
 
 // What a --route answers: its status, and its body (the reason phrase when none was given).
@@ -61,6 +69,10 @@ struct Config {
     RouteAnswer route_answers[Routes::max];
     std::uint32_t delay_ms = 0;        // --delay: every answer leaves this long after its request
     std::uint32_t drain_delay_ms = 0;  // --drain-delay: SIGTERM first answers 503 for this long
+    // --ready-when: until each holds, --ready-path (routes.ready) answers 503.
+    ReadyCondition ready_when[ready_conditions_max];
+    std::uint8_t ready_count = 0;
+    bool access_log = false;  // --access-log: a line per answer on stderr
 
     ListenAddress listen[listen_max];
     std::uint8_t listen_count = 0;   // 0 after parsing never happens: the default is 0.0.0.0:8080
@@ -71,6 +83,7 @@ struct Config {
     std::uint32_t disabled_features = 0;  // feature::* bits, from --disable
     bool quiet = false;
     std::string_view user;  // --user NAME or UID[:GID]: who the engines run as
+    bool sandbox = true;    // --sandbox: seccomp allow-list once every thread started (sandbox.hpp)
 
     // The answer of `route`: 0 is the default, i + 1 is routes.paths[i].
     [[nodiscard]] ResponseSpec response_spec(std::uint8_t route = 0) const noexcept {

@@ -24,10 +24,12 @@ private:
 };
 
 inline constexpr std::size_t verdict_count = 7;
+inline constexpr std::size_t status_class_count = 6;  // 1xx to 5xx, then 6xx to 9xx
 
 struct alignas(64) Counters {
     Counter requests;                  // framed requests, good or bad
     Counter answered[kind_count];      // answers that left, by kind
+    Counter answered_class[status_class_count];  // by status class: [0] 1xx ... [5] 6xx-9xx
     Counter framer_verdicts[verdict_count];  // by Verdict (fine unused)
     Counter bytes_in;
     Counter bytes_out;
@@ -48,8 +50,19 @@ struct alignas(64) Counters {
     Counter recv_no_buffers;           // -ENOBUFS: the buffer ring ran dry
     Counter short_sends;
     Counter cq_overflows;
+    Counter metrics_busy;        // every metrics page was being sent: closed unanswered
+    Counter access_log_dropped;  // lines that found the access log's buffer full
 
-    std::uint64_t cpu_ns = 0;          // the thread's CPU time, written once when it stops
+    // The thread's CPU clock (pthread_getcpuclockid), for readers on other threads while it
+    // runs; once it stopped, its CPU time in cpu_ns.
+    std::atomic<int> cpu_clock{-1};
+    Counter cpu_ns;
 };
+
+// Each engine thread: its clock when it starts serving, its CPU time when it stops.
+void note_thread_start(Counters& counters) noexcept;
+void note_thread_stop(Counters& counters) noexcept;
+// Any thread's CPU time so far, read from another thread, in nanoseconds.
+[[nodiscard]] std::uint64_t thread_cpu_ns(const Counters& counters) noexcept;
 
 }  // namespace uring_okay

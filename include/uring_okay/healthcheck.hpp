@@ -69,6 +69,11 @@ std::size_t describe_probe(const ListenAddress& target, std::string_view path,
                            const ProbeResult& result, std::uint32_t timeout_ms, char* out,
                            std::size_t size) noexcept;
 
+// One --ready-when condition, now: file:PATH exists, or tcp:ADDR:PORT accepts a connection
+// within timeout_ms (closed at once, nothing sent).
+[[nodiscard]] bool ready_condition_holds(const ReadyCondition& condition,
+                                         std::uint32_t timeout_ms) noexcept;
+
 // The path a probe asks for: --health-path when given (so a draining server, which answers it
 // 503, is seen failing), else "/".
 [[nodiscard]] std::string_view probe_path(const Config& config) noexcept;

@@ -24,6 +24,12 @@ struct Limits {
     std::uint32_t idle_timeout_ms = 60'000;    // a keep-alive connection may sit silent for
     std::uint32_t drain_timeout_ms = 5'000;    // after SIGTERM, owed answers must leave within
     std::uint32_t linger_ms = 1'000;           // after the last answer, wait for the client's FIN
+
+    // Operations.
+    std::uint32_t ready_check_ms = 1'000;  // while not ready, --ready-when is checked this often
+    std::uint32_t access_log_bytes = 256 * 1'024;  // per thread: lines wait here for the writer
+    std::uint32_t knob_delay_ms_max = 10'000;      // --query-knobs: delay= past it is cut to it
+    std::uint32_t knob_size_max = 1u << 20;        // --query-knobs: size= past it is cut to it
 };
 
 inline constexpr std::uint32_t buffer_count_ceiling = 32'768;  // largest provided-buffer ring
@@ -34,6 +40,8 @@ inline constexpr std::uint32_t connections_ceiling = 1u << 20;  // slot index fi
 inline constexpr std::uint32_t header_bytes_ceiling = 1u << 20;
 inline constexpr std::uint32_t header_count_ceiling = 10'000;
 inline constexpr std::uint32_t owed_ceiling = 1u << 30;
+inline constexpr std::uint32_t access_log_bytes_floor = 4'096;  // a few lines at least
+inline constexpr std::uint32_t access_log_bytes_ceiling = 1u << 30;
 // A drain closes a quiet connection that has sent nothing yet only this long after it began
 // (at a tick, so up to a second later): accepted just before, its request is on the way.
 inline constexpr std::uint32_t drain_silent_grace_ms = 200;

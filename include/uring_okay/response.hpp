@@ -29,6 +29,15 @@ struct ResponseSpec {
 inline constexpr std::size_t imf_fixdate_bytes = 29;
 void format_imf_fixdate(std::int64_t unix_seconds, char (&out)[imf_fixdate_bytes]) noexcept;
 
+// Whether an answer with this status has content (not 1xx, 204, 205 or 304).
+[[nodiscard]] bool answer_carries_content(std::uint16_t status) noexcept;
+
+// The head alone of the answer `spec` gives for `kind`, its Content-Length saying content_bytes
+// (a body sent from elsewhere: --query-knobs). Returns its bytes, or 0 when room is too small.
+[[nodiscard]] std::size_t format_head(const ResponseSpec& spec, Kind kind,
+                                      std::uint64_t content_bytes, std::int64_t unix_seconds,
+                                      char* out, std::size_t room) noexcept;
+
 class Responses {
 public:
     // Bytes one send may point at. `generation` must be handed back to release() once the last

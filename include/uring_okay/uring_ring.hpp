@@ -5,15 +5,27 @@
 #include <liburing.h>
 
 #include <cstdint>
+#include <span>
 #include <string_view>
 
 namespace uring_okay {
 
+// What a ring may do once enabled (IORING_REGISTER_RESTRICTIONS, 5.10): seccomp never sees
+// io_uring operations, so a ring bounds its own. Anything else completes with -EACCES.
+struct RingRestrictions {
+    std::span<const io_uring_op> ops;            // the opcodes its SQEs may carry
+    std::uint8_t sqe_flags = 0;                  // the IOSQE_* flags they may set
+    std::span<const std::uint8_t> register_ops;  // io_uring_register after enable_ring
+};
+
 // io_uring_queue_init with DEFER_TASKRUN|SINGLE_ISSUER (6.1), else COOP_TASKRUN (5.19), else
 // plain; a CQ four times the SQ. `features_off` gains the bits of what was refused.
-// Returns 0 or -errno of the plainest attempt.
-[[nodiscard]] int setup_ring(io_uring& ring, std::uint32_t sq_entries,
-                             std::uint32_t& features_off) noexcept;
+// With `restrictions`, the ring starts disabled (R_DISABLED) and bound by them: register what
+// set-up needs, then enable_ring. Returns 0 or -errno of the plainest attempt.
+[[nodiscard]] int setup_ring(io_uring& ring, std::uint32_t sq_entries, std::uint32_t& features_off,
+                             const RingRestrictions* restrictions = nullptr) noexcept;
+// The end of a restricted ring's set-up: from here on its restrictions hold. 0 or -errno.
+[[nodiscard]] int enable_ring(io_uring& ring) noexcept;
 
 // The next free SQE. The SQ is never full for long: when it is, what it holds goes to the
 // kernel now.

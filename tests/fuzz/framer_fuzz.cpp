@@ -84,6 +84,21 @@ struct Outcome {
     bool ended = false;
 };
 
+// An answer changed by its query: only with --query-knobs, one at a time, within the bounds.
+void check_knob(const fuzz::Run& run, const Setup& setup) {
+    expect(setup.routes != nullptr && setup.routes->query_knobs, "a knob without --query-knobs");
+    expect(run.count == 1, "knob answers merged");
+    uring_okay::Knob knob;
+    std::memcpy(&knob, &run.knob, sizeof knob);
+    expect(knob.any(), "a knob answer that asked for nothing");
+    expect(knob.status == 0 || (knob.status >= 100 && knob.status <= 999), "a knob status");
+    expect(knob.delay_ms == uring_okay::Knob::delay_unset ||
+               knob.delay_ms <= setup.limits.knob_delay_ms_max,
+           "a knob delay past its bound");
+    expect(!knob.sized ? knob.size == 0 : knob.size <= setup.limits.knob_size_max,
+           "a knob size past its bound");
+}
+
 // The end state must agree with itself: the verdict's answer last, ended() when it should be.
 void check_outcome(const Outcome& outcome, const Setup& setup, std::size_t stream_bytes) {
     expect(outcome.total <= stream_bytes / request_bytes_min + 1, "more answers than requests");
@@ -91,6 +106,10 @@ void check_outcome(const Outcome& outcome, const Setup& setup, std::size_t strea
     std::uint64_t sum = 0;
     for (const fuzz::Run& run : outcome.owed) {
         sum += run.count;
+        if (run.route == uring_okay::Routes::knob_route) {
+            check_knob(run, setup);
+            continue;
+        }
         expect(run.route <= routes, "a route that was not configured");
         if (run.kind != Kind::unavailable_503) continue;
         const bool health = routes > 0 && run.route == setup.routes->health;

@@ -75,6 +75,7 @@ inline const uring_okay::Routes& routes_for() {
         const std::string_view paths[] = {"/", "/a", "/a/b", "/health", "/z~"};
         for (const std::string_view path : paths) r.paths[r.count++] = path;
         r.health = 4;
+        r.query_knobs = true;  // ?status=&delay=&size= on the paths without a route
         return r;
     }();
     return routes;

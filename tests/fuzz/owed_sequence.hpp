@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <vector>
 
 #include "uring_okay/framer.hpp"
@@ -12,6 +13,7 @@ struct Run {
     uring_okay::Kind kind;
     std::uint8_t route;
     std::uint64_t count;
+    std::uint64_t knob = 0;  // an answer with query knobs (its own run): the Knob's bytes
     bool operator==(const Run&) const = default;
 };
 using Sequence = std::vector<Run>;
@@ -24,6 +26,14 @@ inline Sequence sequence_of(uring_okay::Owed owed) {
         const std::uint8_t route = owed.front_route();
         const std::uint32_t count = owed.front_count();
         if (count == 0) __builtin_trap();  // a non-empty Owed must owe its front
+        if (route == uring_okay::Routes::knob_route) {  // one at a time: each has its own knob
+            const uring_okay::Knob knob = owed.front_knob();
+            Run run{kind, route, 1};
+            std::memcpy(&run.knob, &knob, sizeof knob);
+            sequence.push_back(run);
+            owed.pop(1);
+            continue;
+        }
         if (!sequence.empty() && sequence.back().kind == kind && sequence.back().route == route) {
             sequence.back().count += count;
         } else {
