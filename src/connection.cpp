@@ -16,12 +16,14 @@ void Connection::open(int fd_, std::uint64_t now_ms, char* scratch) noexcept {
     request_started_ms_ = now_ms;
     progress_ms_ = now_ms;
     peer_closed_ = false;
+    silent_ = true;
     abandoned_ = false;
 }
 
 void Connection::on_bytes(std::string_view bytes, std::uint64_t now_ms,
                           Counters& counters) noexcept {
     counters.bytes_in.add(bytes.size());
+    silent_ = false;
     // After a closing request or an error: read past, never frame, and never count it as
     // progress, so a client that only sends cannot hold the connection past the idle timeout.
     if (framer_.ended()) return;

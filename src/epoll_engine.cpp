@@ -75,6 +75,11 @@ constexpr std::uint8_t delayed = 1u << 7;       // the delay passed: the next ba
     return error == ECONNRESET || error == EPIPE;
 }
 
+// Nothing owed, nothing unread: a drain may close it without losing a request.
+[[nodiscard]] bool quiet(const Slot& slot) {
+    return slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
+}
+
 // Out of descriptors or memory: accepting again at once would fail again, in a busy loop.
 [[nodiscard]] bool is_accept_shortage(int error) {
     return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
@@ -135,6 +140,7 @@ class EpollEngine {
     bool lame_duck_ = false;  // --drain-delay: answering 503 until lame_duck_end_ms_
     std::uint64_t lame_duck_end_ms_ = 0;
     std::uint64_t drain_deadline_ms_ = 0;
+    std::uint64_t drain_started_ms_ = 0;
     // --delay and the delays queries ask for (--query-knobs): the due times in a min-heap,
     // one timerfd set to the earliest.
     struct Delayed {
@@ -296,12 +302,15 @@ void EpollEngine::begin_drain() noexcept {
         }
     }
     draining_ = true;
+    drain_started_ms_ = now_ms_;
     drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
     close_listeners();
+    // A silent connection was accepted moments ago: its request gets drain_silent_grace_ms.
     slots_.for_each_used([this](Slot& slot) {
         const bool lingering = slot.engine_state & state::lingering;
-        const bool quiet = slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
-        if (!lingering && quiet) close(slot, counters_.closed_drain);
+        if (!lingering && !slot.connection.silent() && quiet(slot)) {
+            close(slot, counters_.closed_drain);
+        }
     });
     if (slots_.used() != 0 && !tick_armed_) arm_tick();
 }
@@ -324,6 +333,10 @@ void EpollEngine::on_tick() noexcept {
 
 // Deadlines only: a timeout closes without an answer.
 void EpollEngine::sweep(Slot& slot) noexcept {
+    const bool silent_waited = draining_ && now_ms_ - drain_started_ms_ >= drain_silent_grace_ms;
+    if (silent_waited && !(slot.engine_state & state::lingering) && quiet(slot)) {
+        return close(slot, counters_.closed_drain);
+    }
     if (slot.engine_state & state::lingering) {
         if (now_ms_ - slot.linger_started_ms >= limits_.linger_ms) {
             close(slot, counters_.closed_linger_timeout);

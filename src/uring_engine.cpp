@@ -19,7 +19,8 @@
 namespace uring_okay {
 namespace {
 
-enum class Op : std::uint8_t { accept = 1, recv, send, close, cancel, tick, wake, delay };
+// unlisten: the cancel of a listener's accept, done: take what queued, then close the listener.
+enum class Op : std::uint8_t { accept = 1, recv, send, close, cancel, tick, wake, delay, unlisten };
 
 // user_data: the operation, the slot's generation and its index, so the dispatcher finds the
 // connection, or learns it is gone, without a lookup table.
@@ -58,6 +59,11 @@ constexpr std::uint8_t ring_register_ops[] = {IORING_UNREGISTER_RING_FDS};  // i
 constexpr RingRestrictions ring_restrictions{ring_ops, IOSQE_BUFFER_SELECT | IOSQE_IO_HARDLINK,
                                              ring_register_ops};
 
+// Nothing owed, nothing unread: a drain may close it without losing a request.
+[[nodiscard]] bool quiet(const Slot& slot) noexcept {
+    return slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
+}
+
 constexpr std::uint32_t sq_entries = 2048;
 constexpr std::uint32_t cqe_batch_max = 1024;  // completions handled between two enters
 constexpr std::uint16_t buffer_group = 0;
@@ -87,6 +93,7 @@ private:
     void on_tick() noexcept;
     void on_wake() noexcept;
     void begin_drain() noexcept;
+    void accept_queued_then_close(std::uint32_t listener) noexcept;
     void arm_accept(std::uint32_t listener) noexcept;
     void arm_recv(Slot& slot) noexcept;
     void arm_tick() noexcept;
@@ -114,11 +121,13 @@ private:
     __kernel_timespec* knob_delays_ = nullptr;  // --query-knobs: a delay per connection slot
     std::uint64_t now_ms_ = 0;
     std::uint64_t drain_deadline_ms_ = 0;
+    std::uint64_t drain_started_ms_ = 0;
     bool accepting_[listen_max]{};    // an accept is armed on the listener
     bool backing_off_[listen_max]{};  // EMFILE and the like: re-armed by the tick
     bool tick_armed_ = false;
     bool lame_duck_ = false;  // --drain-delay: answering 503 until lame_duck_end_ms_
     bool draining_ = false;
+    std::uint32_t listeners_open_ = 0;  // a drain ends once they are closed and slots empty
     std::uint64_t lame_duck_end_ms_ = 0;
 };
 
@@ -154,7 +163,8 @@ int UringEngine::start() noexcept {
 
 // One enter submits what the last batch of completions prepared and waits for more.
 void UringEngine::run() noexcept {
-    while (!(draining_ && slots_.used() == 0)) {
+    listeners_open_ = setup_.listen_count;
+    while (!(draining_ && slots_.used() == 0 && listeners_open_ == 0)) {
         // Errors here are passing (EINTR, EBUSY while the CQ overflows, EAGAIN): the
         // completions below are handled either way.
         (void)io_uring_submit_and_wait(&ring_, 1);
@@ -175,6 +185,7 @@ void UringEngine::dispatch(const io_uring_cqe& cqe) noexcept {
         case Op::delay: return on_delayed(cookie);
         case Op::tick: return on_tick();
         case Op::wake: return on_wake();
+        case Op::unlisten: return accept_queued_then_close(cookie.index);
         case Op::close:
         case Op::cancel: return;  // nothing waits on them
     }
@@ -217,7 +228,8 @@ void UringEngine::on_accept(Cookie cookie, const io_uring_cqe& cqe) noexcept {
 
 void UringEngine::open_connection(int fd) noexcept {
     counters_.accepted.add();
-    Slot* slot = draining_ ? nullptr : slots_.acquire();
+    // Accepted during a drain (the multishot accept ran before its cancel): still served.
+    Slot* slot = slots_.acquire();
     if (slot == nullptr) {
         counters_.accepts_refused_full.add();
         counters_.closed.add();
@@ -228,7 +240,7 @@ void UringEngine::open_connection(int fd) noexcept {
     const std::uint32_t index = slots_.index(*slot);
     slot->connection.open(fd, now_ms_, answers_.knob_scratch(index));
     if (setup_.access_log != nullptr) setup_.access_log->note_peer(index, fd);
-    if (lame_duck_) slot->connection.answer_unavailable(true);
+    if (lame_duck_ || draining_) slot->connection.answer_unavailable(lame_duck_);
     arm_recv(*slot);
     arm_tick();
 }
@@ -418,9 +430,13 @@ void UringEngine::on_tick() noexcept {
 
 void UringEngine::sweep() noexcept {
     const bool drain_over = draining_ && now_ms_ >= drain_deadline_ms_;
+    const bool silent_waited = draining_ && now_ms_ - drain_started_ms_ >= drain_silent_grace_ms;
     slots_.for_each_used([&](Slot& slot) {
         if (slot.engine_state & in_flight::closing) return;
         if (drain_over) return close(slot, counters_.closed_drain);
+        if (silent_waited && !(slot.engine_state & in_flight::lingering) && quiet(slot)) {
+            return close(slot, counters_.closed_drain);
+        }
         if (slot.engine_state & in_flight::lingering) {
             if (now_ms_ - slot.linger_started_ms >= limits_.linger_ms) {
                 close(slot, counters_.closed_linger_timeout);
@@ -453,6 +469,19 @@ void UringEngine::on_wake() noexcept {
     arm_tick();
 }
 
+// The listener's accept is cancelled (or was not armed): nothing takes connections from its
+// queue but this, and closing it right after leaves the least time for one to land there.
+void UringEngine::accept_queued_then_close(std::uint32_t listener) noexcept {
+    const int listen_fd = setup_.listen_fds[listener];
+    for (int queued = 0; queued < listen_backlog; ++queued) {
+        const int fd = accept_queued(listen_fd, SOCK_CLOEXEC);
+        if (fd < 0) break;
+        open_connection(fd);
+    }
+    ::close(listen_fd);
+    listeners_open_ -= 1;
+}
+
 // Stop accepting, close the idle, let the rest finish what they owe; the health route says 503.
 void UringEngine::begin_drain() noexcept {
     lame_duck_ = false;
@@ -464,24 +493,25 @@ void UringEngine::begin_drain() noexcept {
         }
     }
     draining_ = true;
+    drain_started_ms_ = now_ms_;
     drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
     slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(false); });
+    // A connection that lands in the accept queue while the listener closes is reset (unless
+    // net.ipv4.tcp_migrate_req moves it to another SO_REUSEPORT listener): the accept is
+    // cancelled first, then what queued meanwhile is accepted and the listener closed at once.
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
-        if (accepting_[i]) {
-            io_uring_sqe* cancel = sqe();
-            io_uring_prep_cancel64(cancel, pack({Op::accept, 0, i}), 0);
-            io_uring_sqe_set_data64(cancel, pack({Op::cancel, 0, 0}));
-            cancel->flags |= IOSQE_IO_HARDLINK;  // the close waits for the cancel
+        if (!accepting_[i]) {
+            accept_queued_then_close(i);
+            continue;
         }
-        io_uring_sqe* entry = sqe();
-        io_uring_prep_close(entry, setup_.listen_fds[i]);
-        io_uring_sqe_set_data64(entry, pack({Op::close, 0, 0}));
+        io_uring_sqe* cancel = sqe();
+        io_uring_prep_cancel64(cancel, pack({Op::accept, 0, i}), 0);
+        io_uring_sqe_set_data64(cancel, pack({Op::unlisten, 0, i}));
     }
+    // A silent connection was accepted moments ago: its request gets drain_silent_grace_ms.
     slots_.for_each_used([&](Slot& slot) {
-        const bool quiet = slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
-        if (quiet && !(slot.engine_state & (in_flight::closing | in_flight::lingering))) {
-            close(slot, counters_.closed_drain);
-        }
+        if (slot.engine_state & (in_flight::closing | in_flight::lingering)) return;
+        if (!slot.connection.silent() && quiet(slot)) close(slot, counters_.closed_drain);
     });
     if (slots_.used() > 0) arm_tick();
 }

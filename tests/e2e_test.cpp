@@ -703,6 +703,29 @@ TEST_P(E2e, DrainClosesIdleConnectionsAndExits0) {
     EXPECT_NE(server->log().find("uring-okay: drained: "), npos);
 }
 
+// A connection accepted just before SIGTERM whose request comes moments later (a hand-over:
+// the client connected to the old instance a moment before it began to drain) is answered; one
+// that never speaks is closed once drain_silent_grace_ms has passed, and the drain ends.
+TEST_P(E2e, DrainAnswersAConnectionThatSpeaksJustAfterIt) {
+    const auto server = serve();
+    ASSERT_TRUE(server->ready());
+    Client late(server->port());
+    Client mute(server->port());
+    ASSERT_TRUE(late.connected() && mute.connected());
+    std::this_thread::sleep_for(Ms(100));  // both accepted
+    const auto sent = Clock::now();
+    kill(server->pid(), SIGTERM);
+    std::this_thread::sleep_for(Ms(50));
+    ASSERT_TRUE(late.send_all(request()));
+    EXPECT_EQ(late.read_responses(1, Ms(5'000)).size(), 1u) << server->log();
+    EXPECT_TRUE(late.read_until_close(Ms(5'000)).closed);
+    const e2e::Received nothing = mute.read_until_close(Ms(5'000));
+    EXPECT_TRUE(nothing.closed);
+    EXPECT_EQ(nothing.bytes, "");
+    EXPECT_EQ(server->wait_exit(Ms(5'000)), 0);
+    EXPECT_LT(std::chrono::duration_cast<Ms>(Clock::now() - sent).count(), 3'000);
+}
+
 TEST_P(E2e, ServesOverIpv6Loopback) {
     {
         const int fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -155,6 +155,8 @@ public:
         std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK";
         std::string greeting;  // sent on accept ("SSH-2.0-..."): then nothing is answered
         bool silent = false;   // accept and read, never answer
+        int close_at_request = 0;  // n > 0: the n-th request of a connection is read, not
+                                   // answered, and the connection closed (an idle close racing it)
     };
     static Behaviour delayed(Ms delay) {
         Behaviour behaviour;
@@ -164,6 +166,11 @@ public:
     static Behaviour greeting(std::string text) {
         Behaviour behaviour;
         behaviour.greeting = std::move(text);
+        return behaviour;
+    }
+    static Behaviour closing_at_request(int n) {
+        Behaviour behaviour;
+        behaviour.close_at_request = n;
         return behaviour;
     }
     static Behaviour silent() {
@@ -205,7 +212,9 @@ private:
         }
         std::string pending;
         char buffer[4096];
-        while (!stopping_) {
+        int requests = 0;
+        while (!stopping_ && (behaviour_.close_at_request == 0 ||
+                              requests < behaviour_.close_at_request)) {
             pollfd entry{fd, POLLIN, 0};
             if (poll(&entry, 1, 20) <= 0) continue;
             const ssize_t got = read(fd, buffer, sizeof buffer);
@@ -213,6 +222,7 @@ private:
             pending.append(buffer, std::size_t(got));
             for (std::size_t end; (end = pending.find("\r\n\r\n")) != std::string::npos;) {
                 pending.erase(0, end + 4);
+                if (++requests == behaviour_.close_at_request) break;
                 if (behaviour_.silent || !behaviour_.greeting.empty()) continue;
                 std::this_thread::sleep_for(behaviour_.delay);
                 if (send(fd, behaviour_.answer.data(), behaviour_.answer.size(), MSG_NOSIGNAL) <

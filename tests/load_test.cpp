@@ -447,6 +447,47 @@ TEST(LoadRun, SilentServerTimesOut) {
     EXPECT_NE(run.err.find("no answer"), std::string::npos) << run.err;
 }
 
+// RFC 9112 §9.3.1: a used keep-alive connection closed before any byte of its answer lost a
+// request the server never took on; a GET is written again on a new connection, not an error.
+TEST(LoadRun, RequestsLostOnAUsedConnectionAreRetriedOnce) {
+    load_test::TinyServer server(load_test::TinyServer::closing_at_request(4));
+    ASSERT_TRUE(server.ready());
+    load_test::TempDir dir;
+    const LoadRun run = run_load(
+        {"-t", "1", "-c", "2", "--requests", "300", "--json", dir.file("j"), url(server.port())});
+    ASSERT_EQ(run.exit_code, 0) << run.err << run.out;
+    EXPECT_EQ(number_after(json_of(dir), "\"requests\": "), 300);
+    EXPECT_EQ(number_after(json_of(dir), "\"reset\": "), 0) << run.out;
+    EXPECT_EQ(number_after(json_of(dir), "\"requests_lost\": "), 0);
+    EXPECT_GE(number_after(json_of(dir), "\"retried\": "), 90);  // every fourth, 300 / 3 answered
+    EXPECT_NE(run.out.find("Retried: "), std::string::npos) << run.out;
+    EXPECT_EQ(server.answered(), 300);
+}
+
+// --no-retry counts the same losses as errors (as wrk does); a POST is never retried; and a
+// fresh connection that loses its first request is an error either way.
+TEST(LoadRun, LossesAreErrorsWithNoRetryForPostsAndOnFreshConnections) {
+    load_test::TinyServer server(load_test::TinyServer::closing_at_request(4));
+    ASSERT_TRUE(server.ready());
+    for (const std::vector<std::string>& flags :
+         {std::vector<std::string>{"--no-retry"}, {"--method", "POST"}}) {
+        load_test::TempDir dir;
+        std::vector<std::string> args = {"-t", "1", "-c", "2", "-d", "500ms", "--json",
+                                         dir.file("j"), url(server.port())};
+        args.insert(args.begin(), flags.begin(), flags.end());
+        const LoadRun run = run_load(args);
+        ASSERT_EQ(run.exit_code, 0) << flags[0] << run.err << run.out;
+        EXPECT_GT(number_after(json_of(dir), "\"reset\": "), 0) << flags[0] << run.out;
+        EXPECT_GT(number_after(json_of(dir), "\"requests_lost\": "), 0) << flags[0];
+        EXPECT_EQ(number_after(json_of(dir), "\"retried\": "), 0) << flags[0];
+    }
+    load_test::TinyServer fresh(load_test::TinyServer::closing_at_request(1));
+    ASSERT_TRUE(fresh.ready());
+    const LoadRun run = run_load({"-c", "2", "-d", "2s", url(fresh.port())}, Ms(10'000));
+    EXPECT_EQ(run.exit_code, 1) << run.out;  // not one answer
+    EXPECT_NE(run.err.find("ECONNRESET"), std::string::npos) << run.err;
+}
+
 TEST(LoadRun, BadFlagsExitTwo) {
     const LoadRun run = run_load({"--pipeline", "0", "http://127.0.0.1:1/"});
     EXPECT_EQ(run.exit_code, 2);

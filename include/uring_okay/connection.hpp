@@ -69,6 +69,8 @@ public:
     [[nodiscard]] bool wants_bytes() const noexcept { return owed_.total() < limits_->owed_max; }
     // Between requests with nothing owed: a drain may close it now.
     [[nodiscard]] bool idle() const noexcept;
+    // Opened and not a byte received yet: its first request may be on the way.
+    [[nodiscard]] bool silent() const noexcept { return silent_; }
     [[nodiscard]] bool sending() const noexcept { return batch_.count != 0; }  // a batch begun
     [[nodiscard]] bool in_flight() const noexcept { return in_flight_; }
     [[nodiscard]] bool closing_asked() const noexcept {
@@ -96,6 +98,7 @@ private:
     std::uint64_t progress_ms_ = 0;     // last byte in or out
     bool in_flight_ = false;
     bool peer_closed_ = false;
+    bool silent_ = true;  // no byte received since open
     bool abandoned_ = false;  // an answer could not be had: what is owed is dropped
 };
 

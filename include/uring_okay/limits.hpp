@@ -42,6 +42,9 @@ inline constexpr std::uint32_t header_count_ceiling = 10'000;
 inline constexpr std::uint32_t owed_ceiling = 1u << 30;
 inline constexpr std::uint32_t access_log_bytes_floor = 4'096;  // a few lines at least
 inline constexpr std::uint32_t access_log_bytes_ceiling = 1u << 30;
+// A drain closes a quiet connection that has sent nothing yet only this long after it began
+// (at a tick, so up to a second later): accepted just before, its request is on the way.
+inline constexpr std::uint32_t drain_silent_grace_ms = 200;
 
 [[nodiscard]] constexpr bool buffer_count_valid(std::uint32_t n) {
     return n >= 1 && n <= buffer_count_ceiling && std::has_single_bit(n);

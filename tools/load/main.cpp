@@ -269,6 +269,7 @@ int run_load(const Options& options) {
     run.plan.batch = batch;
     run.plan.request_bytes = std::uint32_t(request.bytes.size());
     run.plan.head = request.head;
+    run.plan.retry = options.retry && request.idempotent;
     run.plan.connections_total = options.connections;
     if (options.rate > 0) run.plan.slot_ns = double(options.pipeline) * 1e9 / options.rate;
 

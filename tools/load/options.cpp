@@ -147,6 +147,14 @@ bool parse_url(std::string_view url, Options& options, std::string& error) {
     return true;
 }
 
+// The methods a client may send again when a connection is lost under them.
+bool is_idempotent(std::string_view method) {
+    for (const std::string_view safe : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
+        if (method == safe) return true;
+    }
+    return false;
+}
+
 bool build_request(const Options& options, Request& request, std::string& error) {
     if (!options.request_file.empty()) {
         std::ifstream file(options.request_file, std::ios::binary);
@@ -164,6 +172,7 @@ bool build_request(const Options& options, Request& request, std::string& error)
             return false;
         }
         request.head = request.bytes.compare(0, space, "HEAD") == 0;
+        request.idempotent = is_idempotent(std::string_view(request.bytes).substr(0, space));
         return true;
     }
     const std::string method = !options.method.empty() ? options.method
@@ -184,6 +193,7 @@ bool build_request(const Options& options, Request& request, std::string& error)
     out += "\r\n";
     out += options.body;
     request.head = method == "HEAD";
+    request.idempotent = is_idempotent(method);
     return true;
 }
 
@@ -329,6 +339,11 @@ constexpr Flag flags[] = {
          o.close = true;
          return true;
      }},
+    {"--no-retry", 0, false,
+     [](Options& o, std::string_view, std::string&) {
+         o.retry = false;
+         return true;
+     }},
     {"--json", 0, true,
      [](Options& o, std::string_view v, std::string&) {
          o.json_path = std::string(v);
@@ -453,6 +468,9 @@ Load
                          latency counts from when each request was due (no coordinated omission)
       --close            Connection: close, a new connection for every request
       --timeout D        for a connect and for the answers to a write (default 2s)
+      --no-retry         count requests lost when a used keep-alive connection closes before
+                         any byte of their answer as errors (default: write them again on a
+                         new connection, as RFC 9112 §9.3.1 allows for idempotent methods)
 
 Request
   -m, --method M         default GET (POST with a body)

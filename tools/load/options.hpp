@@ -37,6 +37,7 @@ struct Options {
     bool has_body = false;
     std::string request_file;
     bool close = false;  // Connection: close, a new connection per request
+    bool retry = true;   // write again what a used connection lost before any answer byte
     std::string json_path;
     bool progress = true;
 };
@@ -63,7 +64,10 @@ struct Parsed {
 struct Request {
     std::string bytes;
     bool head = false;
+    bool idempotent = false;  // RFC 9110 §9.2.2: may be retried after a lost connection
 };
+// GET, HEAD, OPTIONS, TRACE, PUT, DELETE (RFC 9110 §9.2.2).
+[[nodiscard]] bool is_idempotent(std::string_view method);
 // From the flags, or the raw bytes of --request-file. False with `error` set when the file
 // cannot be read or is not a request.
 [[nodiscard]] bool build_request(const Options& options, Request& request, std::string& error);

@@ -64,6 +64,7 @@ void Counts::add(const Counts& other) noexcept {
     framing_errors += other.framing_errors;
     other_errors += other.other_errors;
     requests_lost += other.requests_lost;
+    retried += other.retried;
 }
 
 std::string format_ns(double ns) {
@@ -99,6 +100,11 @@ std::string human_report(const Summary& s) {
         (unsigned long long)c.connect_errors, (unsigned long long)c.resets,
         (unsigned long long)c.timeouts, (unsigned long long)c.framing_errors,
         (unsigned long long)c.other_errors, (unsigned long long)c.requests_lost);
+    if (c.retried > 0) {
+        text +=
+            printf_string("  Retried: %llu (a used connection closed before their answers began)\n",
+                          (unsigned long long)c.retried);
+    }
     text += printf_string("Requests/sec: %.2f\n", s.requests_per_second());
     text += "Transfer/sec: " + format_bytes(s.seconds > 0 ? double(c.bytes_read) / s.seconds : 0) +
             "\n";
@@ -148,6 +154,7 @@ std::string json_report(const Summary& s) {
         (unsigned long long)c.connect_errors, (unsigned long long)c.resets,
         (unsigned long long)c.timeouts, (unsigned long long)c.framing_errors,
         (unsigned long long)c.other_errors, (unsigned long long)c.requests_lost);
+    text += printf_string("  \"retried\": %llu,\n", (unsigned long long)c.retried);
     text += printf_string("  \"connections_opened\": %llu,\n", (unsigned long long)c.connects);
     text += printf_string(
         "  \"client_cpu\": {\"user_seconds\": %.6f, \"system_seconds\": %.6f, "

@@ -25,6 +25,9 @@ struct Counts {
     std::uint64_t framing_errors = 0;
     std::uint64_t other_errors = 0;
     std::uint64_t requests_lost = 0;  // written, never answered (the errors above)
+    // Written on a used keep-alive connection the server closed before any byte of their
+    // answer, and written again on a new one (RFC 9112 §9.3.1): not lost, not errors.
+    std::uint64_t retried = 0;
 
     [[nodiscard]] std::uint64_t errors() const noexcept {
         return connect_errors + resets + timeouts + framing_errors + other_errors;

@@ -49,19 +49,22 @@ enum class State : std::uint8_t {
 
 struct Connection {
     ResponseFramer framer;
-    std::uint64_t due_ns = 0;    // when the batch in flight was due: latency counts from here
-    std::uint64_t since_ns = 0;  // when it was written (connect, linger began): timeouts
-    std::uint64_t slot = 0;      // open loop: its next due write in the run's schedule
-    std::uint64_t retry_ns = 0;  // idle: not before this
+    std::uint64_t due_ns = 0;         // when the batch in flight was due: latency counts from here
+    std::uint64_t since_ns = 0;       // when it was written (connect, linger began): timeouts
+    std::uint64_t slot = 0;           // open loop: its next due write in the run's schedule
+    std::uint64_t retry_ns = 0;       // idle: not before this
+    std::uint64_t resend_due_ns = 0;  // resend_pending: when the lost batch was first due
     int fd = -1;
     std::uint32_t generation = 0;
-    std::uint32_t owed = 0;         // requests written whose answers have not come
-    std::uint32_t batch_bytes = 0;  // of the write in flight
-    std::uint32_t batch_sent = 0;   // bytes of it that left
+    std::uint32_t owed = 0;           // requests written whose answers have not come
+    std::uint32_t batch_bytes = 0;    // of the write in flight
+    std::uint32_t batch_sent = 0;     // bytes of it that left
+    std::uint32_t answered_here = 0;  // answers on this socket: a used connection when > 0
     State state = State::idle;
     bool recv_armed = false;
     bool send_armed = false;
-    bool measured = false;  // the batch in flight counts in the results
+    bool measured = false;        // the batch in flight counts in the results
+    bool resend_pending = false;  // the next connection writes the lost batch first
 };
 
 std::uint32_t power_of_two_at_least(std::uint64_t n, std::uint32_t low, std::uint32_t high) {
@@ -108,6 +111,7 @@ private:
     void lose_owed(Connection& connection, std::uint64_t& counter, const char* what,
                    int error) noexcept;
     void give_back_owed(Connection& connection) noexcept;
+    [[nodiscard]] bool retry_on_new_connection(Connection& connection) noexcept;
     void run_schedule() noexcept;
     void sweep() noexcept;
     void note_error(const char* what, int error) noexcept;
@@ -243,6 +247,7 @@ void Worker::open(Connection& connection) noexcept {
     connection.fd = fd;
     connection.state = State::connecting;
     connection.since_ns = now_;
+    connection.answered_here = 0;
     connection.framer.reset();
     io_uring_sqe* entry = sqe();
     io_uring_prep_connect(entry, fd, reinterpret_cast<const sockaddr*>(&plan_.address),
@@ -260,6 +265,10 @@ void Worker::on_connect(Connection& connection, int result) noexcept {
     last_progress_ns_ = now_;
     connection.state = State::open;
     arm_recv(connection);
+    if (connection.resend_pending) {
+        connection.resend_pending = false;
+        return write_batch(connection, connection.resend_due_ns);
+    }
     if (!open_loop_) return write_batch(connection, now_);
     if (due(connection.slot) <= now_) {
         write_batch(connection, due(connection.slot));
@@ -307,6 +316,7 @@ void Worker::on_send(Connection& connection, int result) noexcept {
     connection.send_armed = false;
     if (result <= 0) {
         const bool reset = result == -EPIPE || result == -ECONNRESET || result == 0;
+        if (reset && retry_on_new_connection(connection)) return;
         lose_owed(connection, reset ? results_.counts.resets : results_.counts.other_errors, "send",
                   -result);
         return close(connection, now_);
@@ -337,6 +347,7 @@ void Worker::on_recv(std::uint32_t index, std::uint32_t generation,
     if (cqe.res == 0) return on_eof(*connection);
     if (cqe.res < 0 && cqe.res != -ENOBUFS) {
         const bool reset = cqe.res == -ECONNRESET || cqe.res == -EPIPE;
+        if (reset && retry_on_new_connection(*connection)) return;
         lose_owed(*connection, reset ? results_.counts.resets : results_.counts.other_errors,
                   "recv", -cqe.res);
         return close(*connection, now_);
@@ -392,6 +403,7 @@ void Worker::on_bytes(Connection& connection, std::string_view bytes) noexcept {
 
 void Worker::count_answer(Connection& connection, std::uint16_t status) noexcept {
     connection.owed -= 1;
+    connection.answered_here += 1;
     owed_total_ -= 1;
     last_progress_ns_ = now_;
     answers_ += 1;
@@ -403,6 +415,7 @@ void Worker::count_answer(Connection& connection, std::uint16_t status) noexcept
 }
 
 void Worker::on_eof(Connection& connection) noexcept {
+    if (retry_on_new_connection(connection)) return;
     const Framed framed = connection.framer.on_eof();
     if (framed.kind == Framed::Kind::response && connection.owed > 0) {
         count_answer(connection, framed.status);  // its body ran to the close
@@ -476,6 +489,24 @@ void Worker::give_back_owed(Connection& connection) noexcept {
     if (requests_mode_ && connection.measured) budget_ += connection.owed;
     owed_total_ -= connection.owed;
     connection.owed = 0;
+}
+
+// RFC 9112 §9.3.1: a used keep-alive connection that the server closed before any byte of
+// the answers owed on it (its idle close crossed our write; a drain) lost requests the server
+// never took on: idempotent ones are written again on a new connection, their latency still
+// counted from when they were first due. Once: the new connection is not a used one, so the
+// same loss there is an error, as is any loss on a fresh connection (a reset accept queue).
+bool Worker::retry_on_new_connection(Connection& connection) noexcept {
+    if (!plan_.retry || connection.state != State::open || connection.owed == 0 ||
+        connection.answered_here == 0 || !connection.framer.idle()) {
+        return false;
+    }
+    if (connection.measured) results_.counts.retried += connection.owed;
+    connection.resend_due_ns = connection.due_ns;
+    connection.resend_pending = true;
+    give_back_owed(connection);
+    close(connection, now_);
+    return true;
 }
 
 // "framing: not HTTP (...); the answer began "SSH-2.0-OpenSSH_9.2p1\r\n"".

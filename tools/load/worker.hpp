@@ -23,6 +23,7 @@ struct Plan {
     std::string_view batch;  // the request, pipeline times over: one write
     std::uint32_t request_bytes = 0;
     bool head = false;
+    bool retry = false;  // --no-retry not given and the method is idempotent
     std::uint32_t connections_total = 0;
     double slot_ns = 0;  // open loop: between two due writes of all connections (pipeline/rate)
 };
