@@ -63,6 +63,12 @@ constexpr Rule lifetime[] = {
     {__NR_sched_yield},
     {__NR_getpid},
     {__NR_gettid},
+    // A thread created just before the filter (the access log's writer) may only now run
+    // glibc's thread start: its robust-list and rseq registration must not fail.
+    {__NR_set_robust_list},
+#ifdef __NR_rseq
+    {__NR_rseq},
+#endif
     {__NR_tgkill, Check::self},
     {__NR_kill, Check::self},
 };
@@ -141,8 +147,6 @@ constexpr Rule sandbox_sanitizer[] = {
     {__NR_fstat},
     {__NR_lseek},
     {__NR_pread64},
-    {__NR_set_robust_list},
-    {__NR_rseq},
 #ifdef __NR_open  // x86_64's older calls, which the runtimes use there
     {__NR_open},
     {__NR_getdents},
