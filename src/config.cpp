@@ -881,21 +881,9 @@ bool check_limits(Parser& p) {
     return true;
 }
 
-struct ErrnoName {
-    int number;
-    std::string_view name;
-};
-constexpr ErrnoName errno_names[] = {
-    {EACCES, "EACCES"}, {ENOENT, "ENOENT"}, {ENOTDIR, "ENOTDIR"}, {EISDIR, "EISDIR"},
-    {ELOOP, "ELOOP"},   {EMFILE, "EMFILE"}, {ENFILE, "ENFILE"},   {ENOMEM, "ENOMEM"},
-    {EIO, "EIO"},       {EPERM, "EPERM"},   {ENXIO, "ENXIO"},     {ENAMETOOLONG, "ENAMETOOLONG"},
-};
-
 bool fail_errno(Parser& p, int number) {
-    for (const ErrnoName& known : errno_names) {
-        if (known.number == number) return p.fail(known.name, " (", std::strerror(number), ")");
-    }
-    return p.fail("errno ", std::uint64_t(number), " (", std::strerror(number), ")");
+    char text[96];
+    return p.fail(Text{text}.add_errno(number).view());
 }
 
 // Up to `bytes`, fewer if the file shrank since fstat; -errno when a read fails.

@@ -1,5 +1,6 @@
-// Text, write_all and the errno names (text.hpp): what snprintf and stdio did for our messages,
-// in a few hundred bytes.
+// Text, write_all and the errno table (text.hpp): what snprintf, stdio and strerror did for our
+// messages, in a few hundred bytes. The meanings are glibc's words, so a message reads the same
+// from the dev build and the static one.
 #include "uring_okay/text.hpp"
 
 #include <unistd.h>
@@ -58,39 +59,40 @@ namespace {
 struct KnownErrno {
     int number;
     const char* name;
+    const char* meaning;
 };
 // The errors start-up reports: open and read (--body-file), socket, bind and listen, io_uring
 // set-up, setuid; the healthcheck's connect and send.
 constexpr KnownErrno known_errnos[] = {
-    {EPERM, "EPERM"},
-    {ENOENT, "ENOENT"},
-    {EIO, "EIO"},
-    {ENXIO, "ENXIO"},
-    {ENOMEM, "ENOMEM"},
-    {EACCES, "EACCES"},
-    {EFAULT, "EFAULT"},
-    {EBUSY, "EBUSY"},
-    {ENODEV, "ENODEV"},
-    {ENOTDIR, "ENOTDIR"},
-    {EISDIR, "EISDIR"},
-    {EINVAL, "EINVAL"},
-    {ENFILE, "ENFILE"},
-    {EMFILE, "EMFILE"},
-    {ENAMETOOLONG, "ENAMETOOLONG"},
-    {ENOSYS, "ENOSYS"},
-    {ELOOP, "ELOOP"},
-    {EOVERFLOW, "EOVERFLOW"},
-    {EAFNOSUPPORT, "EAFNOSUPPORT"},
-    {EADDRINUSE, "EADDRINUSE"},
-    {EADDRNOTAVAIL, "EADDRNOTAVAIL"},
-    {ENETUNREACH, "ENETUNREACH"},
-    {ECONNRESET, "ECONNRESET"},
-    {ENOBUFS, "ENOBUFS"},
-    {EOPNOTSUPP, "EOPNOTSUPP"},
-    {ETIMEDOUT, "ETIMEDOUT"},
-    {ECONNREFUSED, "ECONNREFUSED"},
-    {EHOSTUNREACH, "EHOSTUNREACH"},
-    {EPIPE, "EPIPE"},
+    {EPERM, "EPERM", "Operation not permitted"},
+    {ENOENT, "ENOENT", "No such file or directory"},
+    {EIO, "EIO", "Input/output error"},
+    {ENXIO, "ENXIO", "No such device or address"},
+    {ENOMEM, "ENOMEM", "Cannot allocate memory"},
+    {EACCES, "EACCES", "Permission denied"},
+    {EFAULT, "EFAULT", "Bad address"},
+    {EBUSY, "EBUSY", "Device or resource busy"},
+    {ENODEV, "ENODEV", "No such device"},
+    {ENOTDIR, "ENOTDIR", "Not a directory"},
+    {EISDIR, "EISDIR", "Is a directory"},
+    {EINVAL, "EINVAL", "Invalid argument"},
+    {ENFILE, "ENFILE", "Too many open files in system"},
+    {EMFILE, "EMFILE", "Too many open files"},
+    {ENAMETOOLONG, "ENAMETOOLONG", "File name too long"},
+    {ENOSYS, "ENOSYS", "Function not implemented"},
+    {ELOOP, "ELOOP", "Too many levels of symbolic links"},
+    {EOVERFLOW, "EOVERFLOW", "Value too large for defined data type"},
+    {EAFNOSUPPORT, "EAFNOSUPPORT", "Address family not supported by protocol"},
+    {EADDRINUSE, "EADDRINUSE", "Address already in use"},
+    {EADDRNOTAVAIL, "EADDRNOTAVAIL", "Cannot assign requested address"},
+    {ENETUNREACH, "ENETUNREACH", "Network is unreachable"},
+    {ECONNRESET, "ECONNRESET", "Connection reset by peer"},
+    {ENOBUFS, "ENOBUFS", "No buffer space available"},
+    {EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported"},
+    {ETIMEDOUT, "ETIMEDOUT", "Connection timed out"},
+    {ECONNREFUSED, "ECONNREFUSED", "Connection refused"},
+    {EHOSTUNREACH, "EHOSTUNREACH", "No route to host"},
+    {EPIPE, "EPIPE", "Broken pipe"},
 };
 
 [[nodiscard]] const KnownErrno* find_errno(int error) noexcept {
@@ -105,6 +107,17 @@ constexpr KnownErrno known_errnos[] = {
 const char* errno_name(int error) noexcept {
     const KnownErrno* known = find_errno(error);
     return known != nullptr ? known->name : "errno";
+}
+
+const char* errno_meaning(int error) noexcept {
+    const KnownErrno* known = find_errno(error);
+    return known != nullptr ? known->meaning : "";
+}
+
+Text& Text::add_errno(int error) noexcept {
+    const KnownErrno* known = find_errno(error);
+    if (known == nullptr) return add("errno ").add(std::uint64_t(error));
+    return add(known->name).add(" (").add(known->meaning).push(')');
 }
 
 }  // namespace uring_okay

@@ -1,5 +1,5 @@
 // Text, the fixed-buffer writer every message goes through in place of snprintf: what it writes,
-// where it cuts, and the errno names.
+// where it cuts, and the errno names and meanings.
 #include "uring_okay/text.hpp"
 
 #include <gtest/gtest.h>
@@ -54,6 +54,18 @@ TEST(Errno, NamesWhatWeReportAndNumbersTheRest) {
     EXPECT_STREQ(errno_name(EADDRINUSE), "EADDRINUSE");
     EXPECT_STREQ(errno_name(ECONNREFUSED), "ECONNREFUSED");
     EXPECT_STREQ(errno_name(4095), "errno");
+}
+
+// strerror's words (glibc's), so the static build's messages read as the dev build's did.
+TEST(Errno, SaysWhatItMeans) {
+    char buffer[96];
+    EXPECT_EQ(Text{buffer}.add_errno(ENOENT).view(), "ENOENT (No such file or directory)");
+    EXPECT_EQ(Text{buffer}.add_errno(EACCES).view(), "EACCES (Permission denied)");
+    EXPECT_EQ(Text{buffer}.add_errno(4095).view(), "errno 4095");
+    for (const int error : {EPERM, ENOENT, EIO, EACCES, EISDIR, EMFILE, ENAMETOOLONG, ELOOP,
+                            EADDRINUSE, ECONNREFUSED}) {
+        EXPECT_STREQ(errno_meaning(error), std::strerror(error)) << errno_name(error);
+    }
 }
 
 }  // namespace

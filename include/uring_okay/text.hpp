@@ -1,6 +1,6 @@
 // Messages without stdio: Text appends to a fixed buffer, write_all sends it to a descriptor, and
-// errno values get their names from a table of the ones we report. snprintf and fprintf
-// would pull musl's printf family (13 KiB) and its message table into the static
+// errno values get their names and meanings from a table of the ones we report. snprintf, fprintf
+// and strerror would pull musl's printf family (13 KiB) and its message table into the static
 // binary. Knows no sockets, flags or rings.
 #pragma once
 
@@ -25,10 +25,12 @@ public:
         return *this;
     }
     Text& add(std::string_view text) noexcept;
-    Text& add(std::uint64_t number) noexcept;      // decimal
+    Text& add(std::uint64_t number) noexcept;  // decimal
     Text& add_hex(std::uint64_t number) noexcept;  // lowercase, no prefix
     // `number` in units of 10^-decimals, written with that many decimals: 1234, 2 is "12.34".
     Text& add_fixed(std::uint64_t number, unsigned decimals) noexcept;
+    // "EACCES (Permission denied)", or "errno 123" for one outside errno_name's table.
+    Text& add_errno(int error) noexcept;
 
     [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
     [[nodiscard]] std::string_view view() const noexcept { return {data_, bytes_}; }
@@ -46,5 +48,7 @@ void write_all(int fd, std::string_view bytes) noexcept;
 
 // "EACCES", or "errno" for one outside the table.
 [[nodiscard]] const char* errno_name(int error) noexcept;
+// "Permission denied", as glibc's strerror words it, or "" for one outside the table.
+[[nodiscard]] const char* errno_meaning(int error) noexcept;
 
 }  // namespace uring_okay
