@@ -5,7 +5,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -14,15 +13,16 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "uring_okay/config.hpp"
 #include "uring_okay/engine.hpp"
 #include "uring_okay/healthcheck.hpp"
 #include "uring_okay/listener.hpp"
 #include "uring_okay/text.hpp"
+#include "uring_okay/user.hpp"
 
 #ifndef UO_VERSION
 #define UO_VERSION "dev"
@@ -150,34 +150,32 @@ bool take_activated_listeners(Config& config, Thread* threads, std::uint32_t thr
 
 // --user: bind first (ports below 1024 need root), then become that user and group; never go
 // on as root when another user was asked for. NAME needs /etc/passwd; UID[:GID] needs nothing.
+// Only this thread exists yet, so setuid's and setgid's reach every thread to come.
 void drop_privileges(std::string_view user) {
     if (user.empty()) return;
-    char text[128];
-    Text{text}.add(user);
-    // UID or UID:GID in digits; anything else is a name for /etc/passwd.
-    unsigned long uid = 0;
-    unsigned long gid = 0;
-    const char* const end = text + std::strlen(text);
-    const auto [after_uid, uid_error] = std::from_chars(text, end, uid);
-    bool numeric = uid_error == std::errc{} && (after_uid == end || *after_uid == ':');
-    gid = uid;
-    if (numeric && after_uid != end) {
-        const auto [after_gid, gid_error] = std::from_chars(after_uid + 1, end, gid);
-        numeric = gid_error == std::errc{} && after_gid == end;
+    std::optional<UserIds> ids = parse_numeric_user(user);
+    if (!ids) {
+        const UserLookup found = find_user(passwd_path, user);
+        char why[256];
+        Text text{why};
+        text.add("--user ").add(user).add(": ");
+        if (found.error != 0) {
+            text.add(passwd_path).add(": ").add_errno(found.error).add("; give UID[:GID] instead");
+            die(2, text.view());
+        }
+        if (!found.ids)
+            die(2, text.add("no such user in ").add(passwd_path).add("; give UID[:GID]").view());
+        ids = found.ids;
     }
-    if (!numeric) {
-        const passwd* entry = getpwnam(text);
-        if (entry == nullptr) die(2, "--user: no such user (give UID[:GID] where /etc/passwd lacks it)");
-        uid = entry->pw_uid;
-        gid = entry->pw_gid;
-    }
+    const std::uint32_t uid = ids->uid;
+    const std::uint32_t gid = ids->gid;
     if (setgroups(0, nullptr) != 0 && errno != EPERM) die(1, "--user: setgroups failed");
     if (setgid(gid_t(gid)) != 0 || setuid(uid_t(uid)) != 0) {
         const char* const name = errno_name(errno);
         char why[256];
         die(1, Text{why}
                    .add("--user ")
-                   .add(text)
+                   .add(user)
                    .add(": setgid/setuid: ")
                    .add(name)
                    .add(" (only root can change user)")
