@@ -152,13 +152,13 @@ struct LimitRule {
 };
 
 struct Flag {
-    std::string_view name;  // --name, and URING_OKAY_NAME in the environment
+    const char* name;  // --name, and URING_OKAY_NAME in the environment
     char short_name;        // -x, or 0
     Form form;
     Section section;
-    std::string_view metavar;  // --help's word for the value
+    const char* metavar;  // --help's word for the value
     Handler handler;
-    std::string_view meaning;  // --help's text: '\n' continues under it; limits add the default
+    const char* meaning;  // --help's text: '\n' continues under it; limits add the default
     LimitRule limit{};         // set_limit's range and field
 };
 
@@ -640,8 +640,8 @@ bool ask_version(Parser& p, std::string_view) {
 
 // --- The table ----------------------------------------------------------------------------------
 
-constexpr Flag limit_flag(std::string_view name, LimitRule rule, std::string_view meaning) {
-    constexpr std::string_view metavars[] = {"N", "N", "BYTES", "MS"};  // by Unit
+constexpr Flag limit_flag(const char* name, LimitRule rule, const char* meaning) {
+    constexpr const char* metavars[] = {"N", "N", "BYTES", "MS"};  // by Unit
     return {name,      0,       Form::value, Section::limits, metavars[int(rule.unit)],
             set_limit, meaning, rule};
 }
@@ -733,7 +733,7 @@ constexpr Flag flags[] = {
 // Every name fits EnvName, and every 32-bit limit its field.
 constexpr bool flags_fit() {
     for (const Flag& flag : flags) {
-        if (env_prefix.size() + flag.name.size() >= 48) return false;
+        if (env_prefix.size() + std::string_view(flag.name).size() >= 48) return false;
         if (flag.limit.field != nullptr && flag.limit.max > 0xffff'ffffu) return false;
     }
     return std::size(flags) <= flags_max;
@@ -964,11 +964,11 @@ void add_help_line(Text& text, const Flag& flag) {
     else
         text.add("    ");
     text.add("--").add(flag.name);
-    if (!flag.metavar.empty()) text.push(' ').add(flag.metavar);
+    if (*flag.metavar != '\0') text.push(' ').add(flag.metavar);
     const std::size_t used = text.bytes() - start;
     for (std::size_t column = used; column < help_column || column < used + 2; ++column)
         text.push(' ');
-    for (const char c : flag.meaning) {
+    for (const char c : std::string_view(flag.meaning)) {
         text.push(c);
         if (c == '\n') {
             for (std::size_t column = 0; column < help_column; ++column) text.push(' ');
