@@ -206,14 +206,17 @@ void announce(const Config& config, std::uint32_t thread_count, const std::uint1
 }
 
 // Signals arrive on a signalfd. Blocked and handled, they reach us even as PID 1 (where
-// the kernel drops signals with the default action).
+// the kernel drops signals with the default action). SIGPIPE is blocked too, and never read:
+// a write to a closed stderr then fails with EPIPE instead of killing us (sends pass
+// MSG_NOSIGNAL). Blocking needs no handler, so musl's sigaction stays out of the binary.
 int block_signals() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    signal(SIGPIPE, SIG_IGN);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    sigset_t blocked = set;
+    sigaddset(&blocked, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
     return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
