@@ -13,8 +13,8 @@
 #include <cstring>
 
 #include "uring_okay/engine.hpp"
-#include "uring_okay/healthcheck.hpp"
-#include "uring_okay/out.hpp"
+#include "uring_okay/listener.hpp"
+#include "uring_okay/text.hpp"
 
 namespace uring_okay {
 namespace {
@@ -27,31 +27,22 @@ void format_peer(int fd, char (&out)[peer_text_bytes]) noexcept {
     sockaddr_storage storage{};
     socklen_t length = sizeof storage;
     ListenAddress address;
-    Out text{out, sizeof out - 1};
+    Text text{out};
     if (getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
         text.add("-");
-        out[text.bytes()] = '\0';
         return;
     }
     address.family = storage.ss_family;
-    std::uint16_t port = 0;
     if (storage.ss_family == AF_INET6) {
         const auto& v6 = reinterpret_cast<const sockaddr_in6&>(storage);
         std::memcpy(address.address, &v6.sin6_addr, 16);
-        port = ntohs(v6.sin6_port);
+        address.port = ntohs(v6.sin6_port);
     } else {
         const auto& v4 = reinterpret_cast<const sockaddr_in&>(storage);
         std::memcpy(address.address, &v4.sin_addr, 4);
-        port = ntohs(v4.sin_port);
+        address.port = ntohs(v4.sin_port);
     }
-    char host[address_text_bytes];
-    format_address(address, host);
-    const bool v6 = address.family == AF_INET6;
-    text.add(v6 ? "[" : "")
-        .add(std::string_view{host})
-        .add(v6 ? "]:" : ":")
-        .add(std::uint64_t{port});
-    out[text.bytes()] = '\0';
+    add_endpoint(text, address);
 }
 
 }  // namespace
@@ -88,14 +79,14 @@ void AccessLog::record(std::uint32_t slot, const Finished& finished, Counters& c
         path = routes_->paths[finished.route - 1];
     if (path.size() > path_shown_max) path = path.substr(0, path_shown_max);
     char line[line_bytes_max];
-    Out text{line, sizeof line};
+    Text text{line};
     text.add(std::string_view{date_, sizeof date_}).add(" ");
     text.add(slot < slots_ ? std::string_view{peers_[slot]} : std::string_view{"-"}).add(" ");
     text.add(path).add(" ").add(std::uint64_t{finished.status}).add(" ");
     text.add(std::uint64_t{finished.bytes / finished.count});
     // Only the last answer of a batch can be the one after which the connection closes.
     for (std::uint32_t i = 0; i + 1 < finished.count; ++i) {
-        Out one = text;
+        Text one = text;
         one.add("\n");
         push({line, one.bytes()}, counters);
     }

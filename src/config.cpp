@@ -21,6 +21,8 @@
 #include <span>
 #include <string_view>
 
+#include "uring_okay/text.hpp"
+
 namespace uring_okay {
 namespace {
 
@@ -62,82 +64,56 @@ struct Choices {  // "a, b or c"
     std::span<const Choice> choices;
 };
 
-// Appends to a fixed buffer and cuts what does not fit; always NUL-terminated.
-class Text {
-public:
-    Text(char* data, std::size_t capacity) noexcept : data_(data), room_(capacity - 1) {
-        data_[0] = '\0';
-    }
-    Text& push(char c) noexcept {
-        if (bytes_ < room_) data_[bytes_++] = c;
-        data_[bytes_] = '\0';
-        return *this;
-    }
-    Text& add(std::string_view text) noexcept {
-        for (const char c : text) push(c);
-        return *this;
-    }
-    Text& add(std::uint64_t number) noexcept {
-        char digits[20];
-        const char* end = std::to_chars(digits, digits + sizeof digits, number).ptr;
-        return add(std::string_view(digits, std::size_t(end - digits)));
-    }
-    Text& add(Shown shown) noexcept;
-    Text& add(Amount amount) noexcept;
-    Text& add(Choices choices) noexcept;
-    [[nodiscard]] std::size_t bytes() const noexcept { return bytes_; }
-    [[nodiscard]] std::string_view view() const noexcept { return {data_, bytes_}; }
+// Message pieces: text and numbers as Text writes them, the rest here.
+template <typename Part>
+Text& add_part(Text& text, const Part& part) noexcept {
+    return text.add(part);
+}
 
-private:
-    char* data_;
-    std::size_t room_;
-    std::size_t bytes_ = 0;
-};
-
-Text& Text::add(Shown shown) noexcept {
+Text& add_part(Text& text, Shown shown) noexcept {
     const std::string_view value = shown.value;
     const bool quoted = value.empty() || value.find_first_of(" \t'\"") != npos;
-    if (quoted) push('\'');
+    if (quoted) text.push('\'');
     for (std::size_t i = 0; i < value.size() && i < shown_bytes_max; ++i) {
         const auto byte = static_cast<unsigned char>(value[i]);
         if (byte >= 0x20 && byte != 0x7f) {
-            push(value[i]);
+            text.push(value[i]);
             continue;
         }
         constexpr std::string_view hex = "0123456789abcdef";
-        push('\\');
+        text.push('\\');
         if (byte == '\r')
-            push('r');
+            text.push('r');
         else if (byte == '\n')
-            push('n');
+            text.push('n');
         else if (byte == '\t')
-            push('t');
+            text.push('t');
         else
-            push('x').push(hex[byte >> 4]).push(hex[byte & 15]);
+            text.push('x').push(hex[byte >> 4]).push(hex[byte & 15]);
     }
-    if (value.size() > shown_bytes_max) add("...");
-    if (quoted) push('\'');
-    return *this;
+    if (value.size() > shown_bytes_max) text.add("...");
+    if (quoted) text.push('\'');
+    return text;
 }
 
-Text& Text::add(Amount amount) noexcept {
+Text& add_part(Text& text, Amount amount) noexcept {
     const std::uint64_t n = amount.value;
     if (amount.unit == Unit::ms)
-        return n != 0 && n % 1000 == 0 ? add(n / 1000).add("s") : add(n).add("ms");
-    if (amount.unit != Unit::bytes || n == 0) return add(n);
-    if (n % (1u << 30) == 0) return add(n >> 30).add("G");
-    if (n % (1u << 20) == 0) return add(n >> 20).add("M");
-    if (n % (1u << 10) == 0) return add(n >> 10).add("K");
-    return add(n);
+        return n != 0 && n % 1000 == 0 ? text.add(n / 1000).add("s") : text.add(n).add("ms");
+    if (amount.unit != Unit::bytes || n == 0) return text.add(n);
+    if (n % (1u << 30) == 0) return text.add(n >> 30).add("G");
+    if (n % (1u << 20) == 0) return text.add(n >> 20).add("M");
+    if (n % (1u << 10) == 0) return text.add(n >> 10).add("K");
+    return text.add(n);
 }
 
-Text& Text::add(Choices choices) noexcept {
+Text& add_part(Text& text, Choices choices) noexcept {
     const std::size_t count = choices.choices.size();
     for (std::size_t i = 0; i < count; ++i) {
-        if (i > 0) add(i + 1 == count ? " or " : ", ");
-        add(choices.choices[i].name);
+        if (i > 0) text.add(i + 1 == count ? " or " : ", ");
+        text.add(choices.choices[i].name);
     }
-    return *this;
+    return text;
 }
 
 // URING_OKAY_ and the flag's name in upper case with '_' for '-': URING_OKAY_HEADER_BYTES_MAX.
@@ -176,13 +152,13 @@ struct LimitRule {
 };
 
 struct Flag {
-    std::string_view name;  // --name, and URING_OKAY_NAME in the environment
+    const char* name;  // --name, and URING_OKAY_NAME in the environment
     char short_name;        // -x, or 0
     Form form;
     Section section;
-    std::string_view metavar;  // --help's word for the value
+    const char* metavar;  // --help's word for the value
     Handler handler;
-    std::string_view meaning;  // --help's text: '\n' continues under it; limits add the default
+    const char* meaning;  // --help's text: '\n' continues under it; limits add the default
     LimitRule limit{};         // set_limit's range and field
 };
 
@@ -199,11 +175,11 @@ constexpr std::size_t flags_max = 56;
 
 void add_origin(Text& text, const Flag& flag, const Origin& origin) noexcept {
     if (origin.from_env) {
-        text.add(EnvName{flag.name}.view()).push('=').add(Shown{origin.value});
+        add_part(text.add(EnvName{flag.name}.view()).push('='), Shown{origin.value});
         return;
     }
     text.add("--").add(flag.name);
-    if (origin.has_value) text.push(' ').add(Shown{origin.value});
+    if (origin.has_value) add_part(text.push(' '), Shown{origin.value});
 }
 
 struct Parser {
@@ -230,13 +206,13 @@ struct Parser {
         Text text = message();
         add_origin(text, which, origin_of(which));
         text.add(": ");
-        (text.add(parts), ...);
+        (add_part(text, parts), ...);
         return false;
     }
     template <typename... Parts>
     bool fail_plain(const Parts&... parts) noexcept {
         Text text = message();
-        (text.add(parts), ...);
+        (add_part(text, parts), ...);
         return false;
     }
     Text message() noexcept {
@@ -720,8 +696,8 @@ bool ask_version(Parser& p, std::string_view) {
 
 // --- The table ----------------------------------------------------------------------------------
 
-constexpr Flag limit_flag(std::string_view name, LimitRule rule, std::string_view meaning) {
-    constexpr std::string_view metavars[] = {"N", "N", "BYTES", "MS"};  // by Unit
+constexpr Flag limit_flag(const char* name, LimitRule rule, const char* meaning) {
+    constexpr const char* metavars[] = {"N", "N", "BYTES", "MS"};  // by Unit
     return {name,      0,       Form::value, Section::limits, metavars[int(rule.unit)],
             set_limit, meaning, rule};
 }
@@ -839,7 +815,7 @@ constexpr Flag flags[] = {
 // Every name fits EnvName, and every 32-bit limit its field.
 constexpr bool flags_fit() {
     for (const Flag& flag : flags) {
-        if (env_prefix.size() + flag.name.size() >= 48) return false;
+        if (env_prefix.size() + std::string_view(flag.name).size() >= 48) return false;
         if (flag.limit.field != nullptr && flag.limit.max > 0xffff'ffffu) return false;
     }
     return std::size(flags) <= flags_max;
@@ -994,21 +970,9 @@ bool check_readiness(Parser& p) noexcept {
                      "needs --ready-path, the path that answers 503 until every condition holds");
 }
 
-struct ErrnoName {
-    int number;
-    std::string_view name;
-};
-constexpr ErrnoName errno_names[] = {
-    {EACCES, "EACCES"}, {ENOENT, "ENOENT"}, {ENOTDIR, "ENOTDIR"}, {EISDIR, "EISDIR"},
-    {ELOOP, "ELOOP"},   {EMFILE, "EMFILE"}, {ENFILE, "ENFILE"},   {ENOMEM, "ENOMEM"},
-    {EIO, "EIO"},       {EPERM, "EPERM"},   {ENXIO, "ENXIO"},     {ENAMETOOLONG, "ENAMETOOLONG"},
-};
-
 bool fail_errno(Parser& p, int number) {
-    for (const ErrnoName& known : errno_names) {
-        if (known.number == number) return p.fail(known.name, " (", std::strerror(number), ")");
-    }
-    return p.fail("errno ", std::uint64_t(number), " (", std::strerror(number), ")");
+    char text[96];
+    return p.fail(Text{text}.add_errno(number).view());
 }
 
 // Up to `bytes`, fewer if the file shrank since fstat; -errno when a read fails.
@@ -1089,30 +1053,20 @@ void add_help_line(Text& text, const Flag& flag) {
     else
         text.add("    ");
     text.add("--").add(flag.name);
-    if (!flag.metavar.empty()) text.push(' ').add(flag.metavar);
+    if (*flag.metavar != '\0') text.push(' ').add(flag.metavar);
     const std::size_t used = text.bytes() - start;
     for (std::size_t column = used; column < help_column || column < used + 2; ++column)
         text.push(' ');
-    for (const char c : flag.meaning) {
+    for (const char c : std::string_view(flag.meaning)) {
         text.push(c);
         if (c == '\n') {
             for (std::size_t column = 0; column < help_column; ++column) text.push(' ');
         }
     }
     if (flag.section == Section::limits)
-        text.add(" (default ")
-            .add(Amount{flag.limit.unit, limit_value(Limits{}, flag.limit)})
+        add_part(text.add(" (default "), Amount{flag.limit.unit, limit_value(Limits{}, flag.limit)})
             .push(')');
     text.push('\n');
-}
-
-void write_all(int fd, std::string_view bytes) noexcept {
-    while (!bytes.empty()) {
-        const ssize_t n = write(fd, bytes.data(), bytes.size());
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) return;  // nobody reads the help: nothing better to do
-        bytes.remove_prefix(std::size_t(n));
-    }
 }
 
 }  // namespace

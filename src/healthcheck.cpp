@@ -15,6 +15,7 @@
 #include <initializer_list>
 
 #include "uring_okay/listener.hpp"
+#include "uring_okay/text.hpp"
 
 namespace uring_okay {
 namespace {
@@ -34,42 +35,6 @@ constexpr std::string_view usage =
     "200 to 399, else 1.\n"
     "  --check-timeout DURATION  the whole probe's deadline, like 500ms or 2s (default 1s);\n"
     "                            environment URING_OKAY_CHECK_TIMEOUT\n";
-
-// Text into a fixed buffer, cut at its end and always NUL-terminated.
-class Line {
-public:
-    Line(char* out, std::size_t size) noexcept : out_(out), size_(size) {
-        if (size_ > 0) out_[0] = '\0';
-    }
-    Line& add(std::string_view text) noexcept {
-        if (size_ == 0) return *this;
-        const std::size_t room = size_ - 1 - used_;
-        const std::size_t bytes = text.size() < room ? text.size() : room;
-        std::memcpy(out_ + used_, text.data(), bytes);
-        used_ += bytes;
-        out_[used_] = '\0';
-        return *this;
-    }
-    Line& add(std::uint64_t number) noexcept {
-        char digits[24];
-        const auto [end, error] = std::to_chars(digits, digits + sizeof digits, number);
-        return add(std::string_view(digits, std::size_t(end - digits)));
-    }
-    [[nodiscard]] std::size_t length() const noexcept { return used_; }
-
-private:
-    char* out_;
-    std::size_t size_;
-    std::size_t used_ = 0;
-};
-
-// "127.0.0.1:8080" or "[::1]:8080": for the Host field and the printed line.
-Line& add_host(Line& line, const ListenAddress& target) noexcept {
-    char host[address_text_bytes];
-    const bool v6 = target.family == AF_INET6;
-    format_address(target, host);
-    return line.add(v6 ? "[" : "").add(host).add(v6 ? "]:" : ":").add(std::uint64_t{target.port});
-}
 
 [[nodiscard]] std::int64_t now_ms() noexcept {
     timespec now{};
@@ -147,11 +112,11 @@ ProbeResult connect_by(int fd, const ListenAddress& target, std::int64_t deadlin
 ProbeResult send_request(int fd, const ListenAddress& target, std::string_view path,
                          std::int64_t deadline_ms) noexcept {
     char request[512];
-    Line line{request, sizeof request};
+    Text line{request, sizeof request};
     line.add("GET ").add(path).add(" HTTP/1.1\r\nHost: ");
-    add_host(line, target).add("\r\nUser-Agent: uring-okay-healthcheck\r\nAccept: */*\r\n");
+    add_endpoint(line, target).add("\r\nUser-Agent: uring-okay-healthcheck\r\nAccept: */*\r\n");
     line.add("Connection: close\r\n\r\n");
-    std::string_view rest{request, line.length()};
+    std::string_view rest{request, line.bytes()};
     while (!rest.empty()) {
         const ssize_t sent = send(fd, rest.data(), rest.size(), MSG_NOSIGNAL);
         if (sent > 0) {
@@ -226,17 +191,17 @@ ProbeResult read_status(int fd, std::int64_t deadline_ms) noexcept {
 // One line on fd, from pieces.
 void write_line(int fd, std::initializer_list<std::string_view> pieces) noexcept {
     char text[768];
-    Line line{text, sizeof text};
+    Text line{text, sizeof text};
     for (const std::string_view piece : pieces) line.add(piece);
     line.add("\n");
-    (void)!write(fd, text, line.length());
+    (void)!write(fd, text, line.bytes());
 }
 
 int usage_error(std::initializer_list<std::string_view> pieces) noexcept {
     char text[640];
-    Line line{text, sizeof text};
+    Text line{text, sizeof text};
     for (const std::string_view piece : pieces) line.add(piece);
-    write_line(STDERR_FILENO, {"uring-okay healthcheck: ", {text, line.length()}});
+    write_line(STDERR_FILENO, {"uring-okay healthcheck: ", {text, line.bytes()}});
     return unhealthy_exit;
 }
 
@@ -259,48 +224,6 @@ int take_timeout_flag(int argc, char** argv, std::optional<std::string_view>& ti
 }
 
 }  // namespace
-
-// inet_ntop's text without inet_ntop, which formats with snprintf: in the static binary that
-// alone would bring in musl's printf (10 KiB). RFC 5952: lowercase hex, no leading zeros, the
-// longest run of two or more zero groups (the first of equals) as "::", and an IPv4-mapped
-// address (::ffff:a.b.c.d) in dotted form.
-void format_address(const ListenAddress& address, char (&out)[address_text_bytes]) noexcept {
-    Line line{out, sizeof out};
-    const std::uint8_t* bytes = address.address;
-    const auto add_v4 = [&line](const std::uint8_t* v4) {
-        for (int i = 0; i < 4; ++i) line.add(i ? "." : "").add(std::uint64_t{v4[i]});
-    };
-    if (address.family != AF_INET6) return add_v4(bytes);
-    std::uint16_t groups[8];
-    for (int i = 0; i < 8; ++i) groups[i] = std::uint16_t(bytes[2 * i] << 8 | bytes[2 * i + 1]);
-    if (groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0 && groups[4] == 0 &&
-        groups[5] == 0xffff) {
-        line.add("::ffff:");
-        return add_v4(bytes + 12);
-    }
-    int run_start = -1;
-    int run_length = 1;  // a single zero group stays "0"
-    for (int i = 0; i < 8;) {
-        int j = i;
-        while (j < 8 && groups[j] == 0) ++j;
-        if (j - i > run_length) {
-            run_start = i;
-            run_length = j - i;
-        }
-        i = j == i ? i + 1 : j;
-    }
-    for (int i = 0; i < 8; ++i) {
-        if (i == run_start) {
-            line.add("::");
-            i += run_length - 1;
-            continue;
-        }
-        if (i > 0 && i != run_start + run_length) line.add(":");
-        char hex[5];
-        const auto [end, error] = std::to_chars(hex, hex + sizeof hex, groups[i], 16);
-        line.add(std::string_view(hex, std::size_t(end - hex)));
-    }
-}
 
 StatusLine parse_status_line(std::string_view bytes) noexcept {
     // One character class per position of "HTTP/d.d ddd" and the byte that ends the code.
@@ -385,8 +308,8 @@ std::string_view probe_path(const Config& config) noexcept {
 std::size_t describe_probe(const ListenAddress& target, std::string_view path,
                            const ProbeResult& result, std::uint32_t timeout_ms, char* out,
                            std::size_t size) noexcept {
-    Line line{out, size};
-    add_host(line.add("healthcheck: "), target).add(path == "/" ? "" : path);
+    Text line{out, size};
+    add_endpoint(line.add("healthcheck: "), target).add(path == "/" ? "" : path);
     switch (result.outcome) {
         case ProbeOutcome::answered:
             line.add(" answered ").add(std::uint64_t{result.status});
@@ -410,7 +333,7 @@ std::size_t describe_probe(const ListenAddress& target, std::string_view path,
             break;
         }
     }
-    return line.length();
+    return line.bytes();
 }
 
 int run_healthcheck(int argc, char** argv, const char* const* environment) noexcept {
@@ -437,9 +360,9 @@ int run_healthcheck(int argc, char** argv, const char* const* environment) noexc
     const ListenAddress target = probe_address(config.listen[0]);
     char text[256];
     if (target.port == 0) {
-        Line line{text, sizeof text};
-        add_host(line.add("healthcheck: "), target);
-        write_line(STDOUT_FILENO, {{text, line.length()},
+        Text line{text, sizeof text};
+        add_endpoint(line.add("healthcheck: "), target);
+        write_line(STDOUT_FILENO, {{text, line.bytes()},
                                    ": port 0 is picked at start-up, so "
                                    "there is no port to probe"});
         return unhealthy_exit;

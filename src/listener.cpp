@@ -1,38 +1,19 @@
-// Listening sockets: SO_REUSEPORT so every thread has its own accept queue on one port, and
-// start-up errors that say what failed, the errno name and the likely cause.
+// Listening sockets: SO_REUSEPORT so every thread has its own accept queue on one port,
+// start-up errors that say what failed, the errno name and the likely cause, and the text of
+// an address.
 #include "uring_okay/listener.hpp"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-namespace uring_okay {
+#include <cerrno>
+#include <cstring>
 
-const char* errno_name(int error) noexcept {
-    switch (error) {
-        case EACCES: return "EACCES";
-        case EADDRINUSE: return "EADDRINUSE";
-        case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
-        case EAFNOSUPPORT: return "EAFNOSUPPORT";
-        case EINVAL: return "EINVAL";
-        case EMFILE: return "EMFILE";
-        case ENFILE: return "ENFILE";
-        case ENOMEM: return "ENOMEM";
-        case ENOSYS: return "ENOSYS";
-        case EPERM: return "EPERM";
-        case EOPNOTSUPP: return "EOPNOTSUPP";
-        case ENOBUFS: return "ENOBUFS";
-        case EBUSY: return "EBUSY";
-        case EFAULT: return "EFAULT";
-        default: return "errno";
-    }
-}
+namespace uring_okay {
 
 namespace {
 
@@ -48,8 +29,13 @@ const char* likely_cause(int error) {
 }
 
 int fail(int error, const char* call, const ListenAddress& address, char* why, std::size_t size) {
-    std::snprintf(why, size, "%s %s: %s%s", call, address.text, errno_name(error),
-                  likely_cause(error));
+    Text{why, size}
+        .add(call)
+        .push(' ')
+        .add(address.text)
+        .add(": ")
+        .add(errno_name(error))
+        .add(likely_cause(error));
     return -error;
 }
 
@@ -112,6 +98,52 @@ std::uint16_t bound_port(int fd) noexcept {
         return ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
     }
     return ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
+}
+
+// inet_ntop's text without inet_ntop, which formats with snprintf. RFC 5952: lowercase hex, no
+// leading zeros, the longest run of two or more zero groups (the first of equals) as "::", and
+// an IPv4-mapped address (::ffff:a.b.c.d) in dotted form.
+void format_address(const ListenAddress& address, char (&out)[address_text_bytes]) noexcept {
+    Text text{out};
+    const std::uint8_t* bytes = address.address;
+    const auto add_v4 = [&text](const std::uint8_t* v4) {
+        for (int i = 0; i < 4; ++i) text.add(i ? "." : "").add(std::uint64_t{v4[i]});
+    };
+    if (address.family != AF_INET6) return add_v4(bytes);
+    std::uint16_t groups[8];
+    for (int i = 0; i < 8; ++i) groups[i] = std::uint16_t(bytes[2 * i] << 8 | bytes[2 * i + 1]);
+    if (groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0 && groups[4] == 0 &&
+        groups[5] == 0xffff) {
+        text.add("::ffff:");
+        return add_v4(bytes + 12);
+    }
+    int run_start = -1;
+    int run_length = 1;  // a single zero group stays "0"
+    for (int i = 0; i < 8;) {
+        int j = i;
+        while (j < 8 && groups[j] == 0) ++j;
+        if (j - i > run_length) {
+            run_start = i;
+            run_length = j - i;
+        }
+        i = j == i ? i + 1 : j;
+    }
+    for (int i = 0; i < 8; ++i) {
+        if (i == run_start) {
+            text.add("::");
+            i += run_length - 1;
+            continue;
+        }
+        if (i > 0 && i != run_start + run_length) text.push(':');
+        text.add_hex(groups[i]);
+    }
+}
+
+Text& add_endpoint(Text& text, const ListenAddress& address) noexcept {
+    char host[address_text_bytes];
+    const bool v6 = address.family == AF_INET6;
+    format_address(address, host);
+    return text.add(v6 ? "[" : "").add(host).add(v6 ? "]:" : ":").add(std::uint64_t{address.port});
 }
 
 }  // namespace uring_okay

@@ -1,8 +1,7 @@
 // Wiring only: flags, listeners, one pinned engine thread per CPU, signals, the start-up line,
 // exit codes (0 after a drain, 1 when nothing can run, 2 for a bad flag).
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <grp.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <pwd.h>
@@ -10,15 +9,16 @@
 #include <signal.h>
 #include <sys/eventfd.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
-#include <charconv>
-#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <optional>
 #include <string_view>
 
 #include "uring_okay/access_log.hpp"
@@ -27,6 +27,8 @@
 #include "uring_okay/healthcheck.hpp"
 #include "uring_okay/listener.hpp"
 #include "uring_okay/sandbox.hpp"
+#include "uring_okay/text.hpp"
+#include "uring_okay/user.hpp"
 
 #ifndef UO_VERSION
 #define UO_VERSION "dev"
@@ -43,8 +45,14 @@ struct Thread {
     std::uint32_t features_off = 0;
 };
 
-[[noreturn]] void die(int code, const char* message) {
-    std::fprintf(stderr, "uring-okay: %s\n", message);
+// One line on stderr: "uring-okay: " and the message.
+void complain(std::string_view message) {
+    char line[768];
+    write_all(STDERR_FILENO, Text{line}.add("uring-okay: ").add(message).push('\n').view());
+}
+
+[[noreturn]] void die(int code, std::string_view message) {
+    complain(message);
     std::exit(code);
 }
 
@@ -55,14 +63,25 @@ void* run_thread(void* argument) {
     if (thread.uring) {
         result = run_uring_engine(thread.setup, thread.features_off);
         if (result < 0) {
-            std::fprintf(stderr, "uring-okay: thread %u: io_uring set-up: %s; using epoll\n",
-                         thread.setup.thread_index, errno_name(-result));
+            char line[128];
+            complain(Text{line}
+                         .add("thread ")
+                         .add(thread.setup.thread_index)
+                         .add(": io_uring set-up: ")
+                         .add(errno_name(-result))
+                         .add("; using epoll")
+                         .view());
         }
     }
     if (result < 0) result = run_epoll_engine(thread.setup);
     if (result < 0) {
-        std::fprintf(stderr, "uring-okay: thread %u: epoll set-up: %s\n",
-                     thread.setup.thread_index, errno_name(-result));
+        char line[128];
+        complain(Text{line}
+                     .add("thread ")
+                     .add(thread.setup.thread_index)
+                     .add(": epoll set-up: ")
+                     .add(errno_name(-result))
+                     .view());
         report_ready(thread.setup, Ready::failed);  // once: engines report only after start()
     }
     note_thread_stop(*thread.setup.counters);
@@ -155,33 +174,39 @@ bool take_activated_listeners(Config& config, Thread* threads, std::uint32_t thr
 
 // --user: bind first (ports below 1024 need root), then become that user and group; never go
 // on as root when another user was asked for. NAME needs /etc/passwd; UID[:GID] needs nothing.
+// The raw system calls, which change only the calling thread: no engine thread exists yet, so
+// every one to come inherits the new ids. (The C library's setuid signals every thread to do
+// the same, which costs musl's whole __synccall machinery: 2.4 KiB of the static binary.)
 void drop_privileges(std::string_view user) {
     if (user.empty()) return;
-    char text[128];
-    std::snprintf(text, sizeof text, "%.*s", int(user.size()), user.data());
-    // UID or UID:GID in digits; anything else is a name for /etc/passwd.
-    unsigned long uid = 0;
-    unsigned long gid = 0;
-    const char* const end = text + std::strlen(text);
-    const auto [after_uid, uid_error] = std::from_chars(text, end, uid);
-    bool numeric = uid_error == std::errc{} && (after_uid == end || *after_uid == ':');
-    gid = uid;
-    if (numeric && after_uid != end) {
-        const auto [after_gid, gid_error] = std::from_chars(after_uid + 1, end, gid);
-        numeric = gid_error == std::errc{} && after_gid == end;
-    }
-    if (!numeric) {
-        const passwd* entry = getpwnam(text);
-        if (entry == nullptr) die(2, "--user: no such user (give UID[:GID] where /etc/passwd lacks it)");
-        uid = entry->pw_uid;
-        gid = entry->pw_gid;
-    }
-    if (setgroups(0, nullptr) != 0 && errno != EPERM) die(1, "--user: setgroups failed");
-    if (setgid(gid_t(gid)) != 0 || setuid(uid_t(uid)) != 0) {
+    std::optional<UserIds> ids = parse_numeric_user(user);
+    if (!ids) {
+        const UserLookup found = find_user(passwd_path, user);
         char why[256];
-        std::snprintf(why, sizeof why, "--user %s: setgid/setuid: %s (only root can change user)",
-                      text, errno_name(errno));
-        die(1, why);
+        Text text{why};
+        text.add("--user ").add(user).add(": ");
+        if (found.error != 0) {
+            text.add(passwd_path).add(": ").add_errno(found.error).add("; give UID[:GID] instead");
+            die(2, text.view());
+        }
+        if (!found.ids)
+            die(2, text.add("no such user in ").add(passwd_path).add("; give UID[:GID]").view());
+        ids = found.ids;
+    }
+    const std::uint32_t uid = ids->uid;
+    const std::uint32_t gid = ids->gid;
+    if (syscall(SYS_setgroups, 0L, nullptr) != 0 && errno != EPERM)
+        die(1, "--user: setgroups failed");
+    if (syscall(SYS_setgid, long(gid)) != 0 || syscall(SYS_setuid, long(uid)) != 0) {
+        const char* const name = errno_name(errno);
+        char why[256];
+        die(1, Text{why}
+                   .add("--user ")
+                   .add(user)
+                   .add(": setgid/setuid: ")
+                   .add(name)
+                   .add(" (only root can change user)")
+                   .view());
     }
     if (uid != 0 && (getuid() == 0 || geteuid() == 0 || getegid() == 0)) {
         die(1, "--user: still root after dropping privileges; refusing to run");
@@ -202,41 +227,39 @@ const char* seal(const Config& config, int ready_fd, std::uint32_t thread_count)
     if (!config.sandbox) return "sandbox off";
     char why[192];
     if (install_sandbox(engines, why, sizeof why) == 0) return "sandbox on";
-    std::fprintf(stderr, "uring-okay: %s\n", why);
+    complain(why);
     return "sandbox off (refused)";
 }
 
 void announce(const Config& config, std::uint32_t thread_count, const std::uint16_t* cpus,
               std::uint32_t cpu_count, const char* engine, const char* sandbox) {
-    char addresses[512] = "";
-    for (std::uint32_t a = 0; a < config.listen_count; ++a) {
-        const ListenAddress& address = config.listen[a];
-        char host[INET6_ADDRSTRLEN] = "";
-        inet_ntop(address.family, address.address, host, sizeof host);
-        const bool v6 = address.family == AF_INET6;
-        const std::size_t used = std::strlen(addresses);
-        std::snprintf(addresses + used, sizeof addresses - used, "%s%s%s%s:%u", a ? ", " : "",
-                      v6 ? "[" : "", host, v6 ? "]" : "", address.port);
-    }
-    char cpu_list[256] = "";
-    for (std::uint32_t i = 0; i < thread_count && i < cpu_count; ++i) {
-        std::snprintf(cpu_list + std::strlen(cpu_list), sizeof cpu_list - std::strlen(cpu_list),
-                      "%s%u", i ? "," : "", cpus[i]);
-    }
-    std::fprintf(stderr, "uring-okay %s: listening on %s, %u thread%s on CPU %s, engine %s, %s\n",
-                 UO_VERSION, addresses, thread_count, thread_count == 1 ? "" : "s", cpu_list,
-                 engine, sandbox);
+    char buffer[1536];
+    Text line{buffer};
+    line.add("uring-okay " UO_VERSION ": listening on ");
+    for (std::uint32_t a = 0; a < config.listen_count; ++a)
+        add_endpoint(line.add(a ? ", " : ""), config.listen[a]);
+    line.add(", ")
+        .add(thread_count)
+        .add(thread_count == 1 ? " thread" : " threads")
+        .add(" on CPU ");
+    for (std::uint32_t i = 0; i < thread_count && i < cpu_count; ++i)
+        line.add(i ? "," : "").add(cpus[i]);
+    line.add(", engine ").add(engine).add(", ").add(sandbox).push('\n');
+    write_all(STDERR_FILENO, line.view());
 }
 
 // Signals arrive on a signalfd. Blocked and handled, they reach us even as PID 1 (where
-// the kernel drops signals with the default action).
+// the kernel drops signals with the default action). SIGPIPE is blocked too, and never read:
+// a write to a closed stderr then fails with EPIPE instead of killing us (sends pass
+// MSG_NOSIGNAL). Blocking needs no handler, so musl's sigaction stays out of the binary.
 int block_signals() {
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
-    signal(SIGPIPE, SIG_IGN);
-    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    sigset_t blocked = set;
+    sigaddset(&blocked, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &blocked, nullptr);
     return signalfd(-1, &set, SFD_CLOEXEC);
 }
 
@@ -302,12 +325,20 @@ void summarize(const Config& config, const Thread* threads, std::uint32_t count,
         if (counters.cpu_ns.get() > busiest_ns) busiest_ns = counters.cpu_ns.get();
     }
     const std::uint64_t wall_ms = monotonic_ms() - started_ms;
-    std::fprintf(stderr,
-                 "uring-okay: drained: %llu requests, %.2f CPU-us per request, busiest thread "
-                 "%.1f%% busy\n",
-                 static_cast<unsigned long long>(requests),
-                 requests ? double(cpu_ns) / 1000.0 / double(requests) : 0.0,
-                 wall_ms ? double(busiest_ns) / 1e4 / double(wall_ms) : 0.0);
+    // Rounded to the decimal shown: hundredths of a microsecond, tenths of a percent.
+    const std::uint64_t cpu_centi_us = requests ? (cpu_ns + 5 * requests) / (10 * requests) : 0;
+    const std::uint64_t busy_permille =
+        wall_ms ? (busiest_ns + 500 * wall_ms) / (1000 * wall_ms) : 0;
+    char line[192];
+    complain(Text{line}
+                 .add("drained: ")
+                 .add(requests)
+                 .add(" requests, ")
+                 .add_fixed(cpu_centi_us, 2)
+                 .add(" CPU-us per request, busiest thread ")
+                 .add_fixed(busy_permille, 1)
+                 .add("% busy")
+                 .view());
 }
 
 int serve(Config& config) {
@@ -323,15 +354,14 @@ int serve(Config& config) {
         if (!probe.usable && config.engine == EngineChoice::uring) die(1, probe.why);
     }
     char engine[320];
-    if (probe.usable) {
-        char features[200];
-        describe_uring_features(probe.features_off, features, sizeof features);
-        std::snprintf(engine, sizeof engine, "io_uring (%s)", features);
-    } else if (config.engine == EngineChoice::epoll) {
-        std::snprintf(engine, sizeof engine, "epoll (--engine epoll)");
-    } else {
-        std::snprintf(engine, sizeof engine, "epoll (%s)", probe.why);
-    }
+    char features[200] = "";
+    if (probe.usable) describe_uring_features(probe.features_off, features, sizeof features);
+    Text{engine}
+        .add(probe.usable ? "io_uring (" : "epoll (")
+        .add(probe.usable                           ? features
+             : config.engine == EngineChoice::epoll ? "--engine epoll"
+                                                    : probe.why)
+        .push(')');
 
     not_ready.store(config.ready_count > 0);
     config.routes.not_ready = &not_ready;
@@ -432,7 +462,9 @@ int main(int argc, char** argv) {
     const ParseResult parsed = parse_config(argc, argv, environ, config);
     switch (parsed.outcome) {
         case ParseOutcome::help: write_help(STDOUT_FILENO); return 0;
-        case ParseOutcome::version: std::printf("uring-okay %s\n", UO_VERSION); return 0;
+        case ParseOutcome::version:
+            write_all(STDOUT_FILENO, "uring-okay " UO_VERSION "\n");
+            return 0;
         case ParseOutcome::usage_error: die(2, parsed.message);
         case ParseOutcome::run: break;
     }

@@ -9,7 +9,7 @@
 #include <span>
 
 #include "uring_okay/engine.hpp"
-#include "uring_okay/out.hpp"
+#include "uring_okay/text.hpp"
 
 namespace uring_okay {
 namespace {
@@ -153,7 +153,7 @@ constexpr Family families[] = {
 };
 
 // One series line: name{label="value",thread="N"} number. thread < 0: the sum, no thread label.
-void add_series(Out& out, const Family& family, std::size_t value, long thread,
+void add_series(Text& out, const Family& family, std::size_t value, long thread,
                 std::uint64_t number) noexcept {
     out.add(prefix).add(family.name);
     const bool labelled = !family.label.empty();
@@ -164,13 +164,13 @@ void add_series(Out& out, const Family& family, std::size_t value, long thread,
     if (labelled || thread >= 0) out.add("}");
     out.add(" ");
     if (family.seconds)
-        out.add_seconds(number);
+        out.add_fixed(number / 1000, 6);  // nanoseconds as seconds, to the microsecond
     else
         out.add(number);
     out.add("\n");
 }
 
-void add_family(Out& out, const Family& family, CountersTable table) noexcept {
+void add_family(Text& out, const Family& family, CountersTable table) noexcept {
     out.add("# HELP ").add(prefix).add(family.name).add(" ").add(family.help).add("\n");
     out.add("# TYPE ").add(prefix).add(family.name).add(" ").add(family.type).add("\n");
     const std::size_t values = family.label.empty() ? 1 : family.values.size();
@@ -205,9 +205,9 @@ std::size_t metrics_bytes_max(std::uint32_t thread_count) noexcept {
 }
 
 std::size_t render_metrics(CountersTable table, char* out, std::size_t room) noexcept {
-    Out text{out, room};
+    Text text{out, room};
     for (const Family& family : families) add_family(text, family, table);
-    return text.full() ? 0 : text.bytes();
+    return text.cut() ? 0 : text.bytes();
 }
 
 MetricsPages::~MetricsPages() {
@@ -234,7 +234,7 @@ void MetricsPages::render(Page& page, bool closes) noexcept {
     page.body_bytes = std::uint32_t(render_metrics(table_, body, body_room_));
     page.closes = closes;
     char head[512];
-    Out out{head, sizeof head < head_room_ ? sizeof head : head_room_};
+    Text out{head, sizeof head < head_room_ ? sizeof head : head_room_};
     out.add("HTTP/1.1 200 OK\r\nContent-Type: ").add(content_type).add("\r\nContent-Length: ");
     out.add(std::uint64_t(page.body_bytes)).add("\r\n");
     if (date_) {

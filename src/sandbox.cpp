@@ -13,10 +13,9 @@
 
 #include <cerrno>
 #include <cstddef>
-#include <cstdio>
 #include <span>
 
-#include "uring_okay/listener.hpp"
+#include "uring_okay/text.hpp"
 
 #if defined(__x86_64__)
 #define UO_AUDIT_ARCH AUDIT_ARCH_X86_64
@@ -266,15 +265,20 @@ std::size_t sandbox_program_size(std::uint32_t engines) noexcept {
 int install_sandbox(std::uint32_t engines, char* why, std::size_t size) noexcept {
     Program& program = build(engines);
     if (!program.fits()) {
-        std::snprintf(why, size,
-                      "sandbox: %zu BPF instructions, more than %zu; going on without it",
-                      program.size(), program_max);
+        Text{why, size}
+            .add("sandbox: ")
+            .add(std::uint64_t{program.size()})
+            .add(" BPF instructions, more than ")
+            .add(std::uint64_t{program_max})
+            .add("; going on without it");
         return -E2BIG;
     }
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
         const int error = errno;
-        std::snprintf(why, size, "prctl(PR_SET_NO_NEW_PRIVS): %s; going on without the sandbox",
-                      errno_name(error));
+        Text{why, size}
+            .add("prctl(PR_SET_NO_NEW_PRIVS): ")
+            .add(errno_name(error))
+            .add("; going on without the sandbox");
         return -error;
     }
     sock_fprog fprog = program.fprog();
@@ -292,8 +296,11 @@ int install_sandbox(std::uint32_t engines, char* why, std::size_t size) noexcept
                         : error == EACCES ? " (no_new_privs refused)"
                         : error == ESRCH  ? " (a thread has another filter)"
                                           : "";
-    std::snprintf(why, size, "seccomp: %s%s; going on without the sandbox", errno_name(error),
-                  cause);
+    Text{why, size}
+        .add("seccomp: ")
+        .add(errno_name(error))
+        .add(cause)
+        .add("; going on without the sandbox");
     return -error;
 }
 
@@ -308,7 +315,7 @@ std::size_t sandbox_program_size(std::uint32_t) noexcept {
 }
 
 int install_sandbox(std::uint32_t, char* why, std::size_t size) noexcept {
-    std::snprintf(why, size, "sandbox: not built for this architecture; going on without it");
+    Text{why, size}.add("sandbox: not built for this architecture; going on without it");
     return -ENOSYS;
 }
 

@@ -9,12 +9,12 @@
 
 #include <cerrno>
 #include <charconv>
-#include <cstdio>
 #include <cstring>
 
 #include "uring_okay/config.hpp"
 #include "uring_okay/engine.hpp"
 #include "uring_okay/listener.hpp"
+#include "uring_okay/text.hpp"
 
 namespace uring_okay {
 
@@ -168,14 +168,13 @@ UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
     io_uring ring{};
     const int result = setup_ring(ring, 8, probe.features_off);
     if (result < 0) {
-        std::snprintf(probe.why, sizeof probe.why, "io_uring_setup: %s%s", errno_name(-result),
-                      setup_cause(-result));
+        Text{probe.why}.add("io_uring_setup: ").add(errno_name(-result)).add(setup_cause(-result));
         return probe;
     }
     io_uring_probe* ops = io_uring_get_probe_ring(&ring);
     for (const io_uring_op op : needed_ops) {
         if (ops == nullptr || !io_uring_opcode_supported(ops, op)) {
-            std::snprintf(probe.why, sizeof probe.why, "io_uring: opcode %d unsupported", int(op));
+            Text{probe.why}.add("io_uring: opcode ").add(std::uint64_t(op)).add(" unsupported");
             if (ops != nullptr) io_uring_free_probe(ops);
             io_uring_queue_exit(&ring);
             return probe;
@@ -184,8 +183,10 @@ UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
     io_uring_free_probe(ops);
     BufferRing buffers;
     if (const int error = buffers.setup(ring, 8, 256, 0); error < 0) {
-        std::snprintf(probe.why, sizeof probe.why, "io_uring_register_buf_ring: %s (kernel < 5.19)",
-                      errno_name(-error));
+        Text{probe.why}
+            .add("io_uring_register_buf_ring: ")
+            .add(errno_name(-error))
+            .add(" (kernel < 5.19)");
         io_uring_queue_exit(&ring);
         return probe;
     }
@@ -198,11 +199,19 @@ UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
 void describe_uring_features(std::uint32_t features_off, char* out, std::size_t size) noexcept {
     const bool defer = !(features_off & feature::defer_taskrun);
     const bool coop = !defer && !(features_off & feature::coop_taskrun);
-    std::snprintf(out, size, "%s, %s accept, %s recv into a provided-buffer ring%s",
-                  defer ? "defer-taskrun" : coop ? "coop-taskrun" : "plain ring",
-                  features_off & feature::multishot_accept ? "single-shot" : "multishot",
-                  features_off & feature::multishot_recv ? "single-shot" : "multishot",
-                  features_off & feature::registered_ring ? "" : ", registered ring fd");
+    const auto shots = [features_off](std::uint32_t multishot) {
+        return features_off & multishot ? "single-shot" : "multishot";
+    };
+    Text{out, size}
+        .add(defer  ? "defer-taskrun"
+             : coop ? "coop-taskrun"
+                    : "plain ring")
+        .add(", ")
+        .add(shots(feature::multishot_accept))
+        .add(" accept, ")
+        .add(shots(feature::multishot_recv))
+        .add(" recv into a provided-buffer ring")
+        .add(features_off & feature::registered_ring ? "" : ", registered ring fd");
 }
 
 }  // namespace uring_okay

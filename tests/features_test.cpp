@@ -156,6 +156,34 @@ TEST_P(Features, UserDropsPrivilegesAfterBinding) {
     EXPECT_EQ(server->stop(), 0);
 }
 
+// A name comes from /etc/passwd, read by our own parser (Debian's has nobody as 65534:65534).
+TEST_P(Features, UserByNameComesFromEtcPasswd) {
+    if (geteuid() != 0) GTEST_SKIP() << "only root can change user; CI runs as root";
+    const auto server = serve({"--user", "nobody"});
+    std::ifstream status("/proc/" + std::to_string(server->pid()) + "/status");
+    std::size_t checked = 0;
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("Uid:", 0) == 0 || line.rfind("Gid:", 0) == 0) {
+            EXPECT_EQ(line.substr(4), "\t65534\t65534\t65534\t65534") << line;
+            ++checked;
+        }
+    }
+    EXPECT_EQ(checked, 2u);
+    EXPECT_EQ(server->stop(), 0);
+}
+
+// A name /etc/passwd lacks is a bad flag: exit 2, and the message says what to give instead.
+TEST_P(Features, UnknownUserExitsTwo) {
+    Server server(
+        {"--listen", "127.0.0.1:0", "--engine", GetParam(), "--user", "no-such-user-uring-okay"},
+        nullptr, false);
+    EXPECT_EQ(server.wait_exit(Ms(5'000)), 2);
+    EXPECT_NE(server.log().find("--user no-such-user-uring-okay: no such user in /etc/passwd; "
+                                "give UID[:GID]"),
+              std::string::npos)
+        << server.log();
+}
+
 // systemd socket activation: a listening socket passed as fd 3 with LISTEN_FDS and LISTEN_PID.
 int activated_fd = -1;
 

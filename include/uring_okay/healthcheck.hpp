@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "uring_okay/config.hpp"
+#include "uring_okay/listener.hpp"  // format_address, add_endpoint
 
 namespace uring_okay {
 
@@ -36,11 +37,6 @@ struct StatusLine {
 // The address a probe of `listen` connects to: a wildcard becomes loopback
 // (0.0.0.0 -> 127.0.0.1, [::] -> [::1]); any other address is probed as it is.
 [[nodiscard]] ListenAddress probe_address(const ListenAddress& listen) noexcept;
-
-// The address's text, as inet_ntop writes it ("127.0.0.1", "::1", "::ffff:10.0.0.1"), without
-// inet_ntop, whose snprintf would pull musl's printf into the static binary.
-inline constexpr std::size_t address_text_bytes = 46;  // INET6_ADDRSTRLEN
-void format_address(const ListenAddress& address, char (&out)[address_text_bytes]) noexcept;
 
 enum class ProbeOutcome : std::uint8_t {
     answered,   // a status line came; healthy when 200..399

@@ -1,10 +1,12 @@
-// The SO_REUSEPORT listening socket each thread gets, and readable reasons when it fails.
+// The SO_REUSEPORT listening socket each thread gets, readable reasons when it fails, and an
+// address's text for the start-up line and the healthcheck.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
 #include "uring_okay/config.hpp"
+#include "uring_okay/text.hpp"  // errno_name
 
 namespace uring_okay {
 
@@ -22,7 +24,12 @@ inline constexpr int listen_backlog = 4096;
 // Whether the client sent bytes we have not read: a drain closes only connections with none
 // (a request already in the socket gets its answer).
 [[nodiscard]] bool has_unread_bytes(int fd) noexcept;
-// "EACCES"-style name of an errno value.
-[[nodiscard]] const char* errno_name(int error) noexcept;
+
+// The address's text, as inet_ntop writes it ("127.0.0.1", "::1", "::ffff:10.0.0.1"), without
+// inet_ntop, whose snprintf would pull musl's printf into the static binary.
+inline constexpr std::size_t address_text_bytes = 46;  // INET6_ADDRSTRLEN
+void format_address(const ListenAddress& address, char (&out)[address_text_bytes]) noexcept;
+// "127.0.0.1:8080" or "[::1]:8080": the address and its port, as a Host field writes them.
+Text& add_endpoint(Text& text, const ListenAddress& address) noexcept;
 
 }  // namespace uring_okay
