@@ -4,7 +4,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/eventfd.h>
@@ -56,32 +55,32 @@ void complain(std::string_view message) {
     std::exit(code);
 }
 
+// "thread 1: io_uring set-up: ENOMEM; using epoll"
+void complain_set_up(const Thread& thread, std::string_view engine, int error,
+                     std::string_view then) {
+    char line[128];
+    complain(Text{line}
+                 .add("thread ")
+                 .add(thread.setup.thread_index)
+                 .add(": ")
+                 .add(engine)
+                 .add(" set-up: ")
+                 .add(errno_name(error))
+                 .add(then)
+                 .view());
+}
+
 void* run_thread(void* argument) {
     Thread& thread = *static_cast<Thread*>(argument);
     note_thread_start(*thread.setup.counters);
     int result = -ENOSYS;
     if (thread.uring) {
         result = run_uring_engine(thread.setup, thread.features_off);
-        if (result < 0) {
-            char line[128];
-            complain(Text{line}
-                         .add("thread ")
-                         .add(thread.setup.thread_index)
-                         .add(": io_uring set-up: ")
-                         .add(errno_name(-result))
-                         .add("; using epoll")
-                         .view());
-        }
+        if (result < 0) complain_set_up(thread, "io_uring", -result, "; using epoll");
     }
     if (result < 0) result = run_epoll_engine(thread.setup);
     if (result < 0) {
-        char line[128];
-        complain(Text{line}
-                     .add("thread ")
-                     .add(thread.setup.thread_index)
-                     .add(": epoll set-up: ")
-                     .add(errno_name(-result))
-                     .view());
+        complain_set_up(thread, "epoll", -result, "");
         report_ready(thread.setup, Ready::failed);  // once: engines report only after start()
     }
     note_thread_stop(*thread.setup.counters);
@@ -103,6 +102,38 @@ void* run_log_writer(void* argument) {
     LogWriter& writer = *static_cast<LogWriter*>(argument);
     run_access_log_writer(writer.logs, writer.count, writer.wake_fd, writer.stop);
     return nullptr;
+}
+
+// --access-log: a ring per engine thread (placed, not yet used) and the writer's eventfd.
+AccessLog* make_access_logs(const Config& config, std::uint32_t thread_count, int& wake_fd) {
+    if (!config.access_log) return nullptr;
+    auto* logs = static_cast<AccessLog*>(std::aligned_alloc(64, thread_count * sizeof(AccessLog)));
+    wake_fd = eventfd(0, EFD_CLOEXEC);
+    if (logs == nullptr || wake_fd < 0) die(1, "--access-log: out of memory or file descriptors");
+    for (std::uint32_t i = 0; i < thread_count; ++i) {
+        new (&logs[i]) AccessLog{};
+        if (!logs[i].allocate(config.limits.access_log_bytes, config.limits.connections_max,
+                              wake_fd, config.routes)) {
+            die(1, "--access-log: out of memory for its buffers");
+        }
+    }
+    return logs;
+}
+
+// Thread i on the (i mod n)-th CPU.
+void start_threads(Thread* threads, std::uint32_t thread_count, const std::uint16_t* cpus,
+                   std::uint32_t cpu_count) {
+    for (std::uint32_t i = 0; i < thread_count; ++i) {
+        pthread_attr_t attributes;
+        pthread_attr_init(&attributes);
+        cpu_set_t one_cpu;
+        CPU_ZERO(&one_cpu);
+        CPU_SET(cpus[i % cpu_count], &one_cpu);
+        pthread_attr_setaffinity_np(&attributes, sizeof one_cpu, &one_cpu);
+        const int error = pthread_create(&threads[i].handle, &attributes, run_thread, &threads[i]);
+        pthread_attr_destroy(&attributes);
+        if (error != 0) die(1, "pthread_create: cannot start an engine thread");
+    }
 }
 
 // The CPUs threads are pinned to, in order: --cpus, else the process's affinity mask.
@@ -277,8 +308,7 @@ void check_readiness(const Config& config) {
         if (!ready_condition_holds(config.ready_when[i], timeout_ms)) return;
     }
     not_ready.store(false);
-    constexpr std::string_view line = "uring-okay: ready: every --ready-when condition holds\n";
-    if (!config.quiet) (void)!write(STDERR_FILENO, line.data(), line.size());
+    if (!config.quiet) complain("ready: every --ready-when condition holds");
 }
 
 // Wait for a signal, ask every thread to drain, wait for them; a second signal ends at once.
@@ -341,19 +371,13 @@ void summarize(const Config& config, const Thread* threads, std::uint32_t count,
                  .view());
 }
 
-int serve(Config& config) {
-    const std::uint64_t started_ms = monotonic_ms();
-    static std::uint16_t cpus[cpus_max];
-    const std::uint32_t cpu_count = choose_cpus(config, cpus);
-    if (cpu_count == 0) die(1, "sched_getaffinity: no CPU to run on");
-    const std::uint32_t thread_count = config.threads ? config.threads : cpu_count;
-
+// io_uring unless refused or --engine epoll; `engine` says which for the start-up line.
+UringProbe choose_engine(const Config& config, char (&engine)[320]) {
     UringProbe probe;
     if (config.engine != EngineChoice::epoll) {
         probe = probe_uring(config.disabled_features);
         if (!probe.usable && config.engine == EngineChoice::uring) die(1, probe.why);
     }
-    char engine[320];
     char features[200] = "";
     if (probe.usable) describe_uring_features(probe.features_off, features, sizeof features);
     Text{engine}
@@ -362,6 +386,18 @@ int serve(Config& config) {
              : config.engine == EngineChoice::epoll ? "--engine epoll"
                                                     : probe.why)
         .push(')');
+    return probe;
+}
+
+int serve(Config& config) {
+    const std::uint64_t started_ms = monotonic_ms();
+    static std::uint16_t cpus[cpus_max];
+    const std::uint32_t cpu_count = choose_cpus(config, cpus);
+    if (cpu_count == 0) die(1, "sched_getaffinity: no CPU to run on");
+    const std::uint32_t thread_count = config.threads ? config.threads : cpu_count;
+
+    char engine[320];
+    const UringProbe probe = choose_engine(config, engine);
 
     not_ready.store(config.ready_count > 0);
     config.routes.not_ready = &not_ready;
@@ -374,25 +410,12 @@ int serve(Config& config) {
         counters == nullptr) {
         die(1, "start-up: out of memory or file descriptors");
     }
-    auto* logs =
-        config.access_log
-            ? static_cast<AccessLog*>(std::aligned_alloc(64, thread_count * sizeof(AccessLog)))
-            : nullptr;
-    const int log_wake_fd = config.access_log ? eventfd(0, EFD_CLOEXEC) : -1;
-    if (config.access_log && (logs == nullptr || log_wake_fd < 0)) {
-        die(1, "--access-log: out of memory or file descriptors");
-    }
+    int log_wake_fd = -1;
+    AccessLog* logs = make_access_logs(config, thread_count, log_wake_fd);
     for (std::uint32_t i = 0; i < thread_count; ++i) {
         new (&threads[i]) Thread{};
         new (&counters[i]) Counters{};
-        if (logs != nullptr) {
-            new (&logs[i]) AccessLog{};
-            if (!logs[i].allocate(config.limits.access_log_bytes, config.limits.connections_max,
-                                  log_wake_fd, config.routes)) {
-                die(1, "--access-log: out of memory for its buffers");
-            }
-            threads[i].setup.access_log = &logs[i];
-        }
+        if (logs != nullptr) threads[i].setup.access_log = &logs[i];
         threads[i].setup.config = &config;
         threads[i].setup.thread_index = i;
         threads[i].setup.counters = &counters[i];
@@ -409,17 +432,7 @@ int serve(Config& config) {
     }
     drop_privileges(config.user);
 
-    for (std::uint32_t i = 0; i < thread_count; ++i) {
-        pthread_attr_t attributes;
-        pthread_attr_init(&attributes);
-        cpu_set_t one_cpu;
-        CPU_ZERO(&one_cpu);
-        CPU_SET(cpus[i % cpu_count], &one_cpu);
-        pthread_attr_setaffinity_np(&attributes, sizeof one_cpu, &one_cpu);
-        const int error = pthread_create(&threads[i].handle, &attributes, run_thread, &threads[i]);
-        pthread_attr_destroy(&attributes);
-        if (error != 0) die(1, "pthread_create: cannot start an engine thread");
-    }
+    start_threads(threads, thread_count, cpus, cpu_count);
     LogWriter writer{logs, thread_count, log_wake_fd};
     if (logs != nullptr && pthread_create(&writer.handle, nullptr, run_log_writer, &writer) != 0) {
         die(1, "pthread_create: cannot start the access log's writer");

@@ -36,6 +36,8 @@ import sys
 import tempfile
 import time
 
+from soak import finish  # tests/soak.py, beside this script
+
 IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h
 REQUEST = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
 FAILURE_SIGNS = ("Sanitizer", "runtime error:", "assertion failed")
@@ -356,14 +358,7 @@ def main():
                 say(f"{engine} {name}: {json.dumps(figures)}")
             result["seconds"] = round(time.monotonic() - started, 1)
             results.append(result)
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump(results, out, indent=1)
-    for failure in failures:
-        say(f"FAILED: {failure}")
-    if not failures:
-        say("passed")
-    return 1 if failures else 0
+    return finish(results, failures, args.json, say)
 
 
 if __name__ == "__main__":

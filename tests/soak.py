@@ -52,6 +52,19 @@ def say(text):
     print(f"soak: {text}", flush=True)
 
 
+def finish(results, failures, json_path, say):
+    """The end of a run (soak's and exhaustion's): the figures to json_path, then each failure
+    or "passed", and the exit status."""
+    if json_path:
+        with open(json_path, "w") as out:
+            json.dump(results, out, indent=1)
+    for failure in failures:
+        say(f"FAILED: {failure}")
+    if not failures:
+        say("passed")
+    return 1 if failures else 0
+
+
 class Stats:
     """Named counters and a few examples of what went wrong, shared by every client thread."""
 
@@ -760,14 +773,7 @@ def main():
             report(result)
             results.append(result)
             failures += failed
-    if args.json:
-        with open(args.json, "w") as out:
-            json.dump(results, out, indent=1)
-    for failure in failures:
-        say(f"FAILED: {failure}")
-    if not failures:
-        say("passed")
-    return 1 if failures else 0
+    return finish(results, failures, args.json, say)
 
 
 if __name__ == "__main__":
