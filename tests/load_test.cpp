@@ -306,8 +306,14 @@ std::string json_of(const load_test::TempDir& dir) {
     return load_test::read_file(dir.file("j"));
 }
 
+// The server's own count of `series` ("uring_okay_requests_total"), from its --metrics-path.
+long metric(int port, const std::string& series) {
+    const std::string page = e2e::ask_once(port, e2e::get("/metrics", "Connection: close\r\n"));
+    return long(number_after(page, "\n" + series + " "));
+}
+
 TEST(LoadRun, RequestsCompleteExactlyAndTheServerCountsTheSame) {
-    e2e::Server server({"--listen", "127.0.0.1:0", "--threads", "1"});
+    e2e::Server server({"--listen", "127.0.0.1:0", "--threads", "2", "--metrics-path", "/metrics"});
     ASSERT_TRUE(server.ready());
     load_test::TempDir dir;
     // 10,007 is no multiple of 16: the last writes of each thread are short batches.
@@ -319,7 +325,13 @@ TEST(LoadRun, RequestsCompleteExactlyAndTheServerCountsTheSame) {
     EXPECT_EQ(number_after(json_of(dir), "\"2xx\": "), 10007);
     EXPECT_EQ(number_after(json_of(dir), "\"requests_lost\": "), 0);
     EXPECT_GT(number_after(json_of(dir), "\"requests_per_cpu_second\": "), 0);
-    EXPECT_EQ(drained_requests(server), 10007);
+    // The server's metrics, summed over its two threads (this request for them is one more).
+    EXPECT_EQ(metric(server.port(), "uring_okay_requests_total"), 10007 + 1);
+    const long opened = long(number_after(json_of(dir), "\"connections_opened\": "));
+    EXPECT_GE(opened, 8);
+    // One more: the generator's connect before the run (it checks the target, then closes).
+    EXPECT_EQ(metric(server.port(), "uring_okay_connections_accepted_total"), opened + 1 + 2);
+    EXPECT_EQ(drained_requests(server), 10007 + 2);
 }
 
 TEST(LoadRun, CloseChurnOpensAConnectionPerRequest) {
