@@ -971,7 +971,7 @@ bool check_readiness(Parser& p) noexcept {
 }
 
 bool fail_errno(Parser& p, int number) {
-    char text[96];
+    char text[96] = {};
     return p.fail(Text{text}.add_errno(number).view());
 }
 

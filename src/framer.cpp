@@ -729,7 +729,7 @@ void Framer::query_byte(unsigned char c) noexcept {
     if (knob_name_ == 0) return;  // a pair we do not hear
     if (c == '=') {
         std::uint8_t chosen = 0;
-        for (std::uint8_t i = 0; i < std::size(knob_names); ++i) {
+        for (std::size_t i = 0; i < std::size(knob_names); ++i) {
             if ((knob_name_ >> i & 1) && knob_names[i].size() == knob_at_)
                 chosen = std::uint8_t(1u << i);
         }
@@ -737,7 +737,7 @@ void Framer::query_byte(unsigned char c) noexcept {
         knob_at_ = knob_unit::none;
         return;
     }
-    for (std::uint8_t i = 0; i < std::size(knob_names); ++i) {
+    for (std::size_t i = 0; i < std::size(knob_names); ++i) {
         const std::string_view name = knob_names[i];
         if (knob_at_ >= name.size() || name[knob_at_] != char(c))
             knob_name_ &= std::uint8_t(~(1u << i));
