@@ -28,7 +28,6 @@ import os
 import re
 import resource
 import selectors
-import signal
 import socket
 import struct
 import subprocess
@@ -36,7 +35,7 @@ import sys
 import tempfile
 import time
 
-from soak import finish  # tests/soak.py, beside this script
+from soak import finish, stop_process  # tests/soak.py, beside this script
 
 IP_BIND_ADDRESS_NO_PORT = 24  # linux/in.h
 REQUEST = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -91,14 +90,7 @@ class Server:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def stop(self, timeout=10):
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            return None
+        return stop_process(self.process, timeout)
 
     def drained(self):
         match = re.search(r"drained: (\d+) requests", self.text())

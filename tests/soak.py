@@ -52,6 +52,19 @@ def say(text):
     print(f"soak: {text}", flush=True)
 
 
+def stop_process(process, timeout=10):
+    """SIGTERM, then up to `timeout` s for the exit code; None when it had to be killed.
+    Shared with exhaustion.py."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        return None
+
+
 def finish(results, failures, json_path, say):
     """The end of a run (soak's and exhaustion's): the figures to json_path, then each failure
     or "passed", and the exit status."""
@@ -150,14 +163,7 @@ class Server:
 
     def stop(self, timeout=10):
         """SIGTERM; the exit code, or None when it had to be killed."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-        try:
-            return self.process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-            return None
+        return stop_process(self.process, timeout)
 
 
 class Sampler(threading.Thread):
