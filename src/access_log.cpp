@@ -4,8 +4,6 @@
 // the engine sees the writer caught up and wakes it, or the writer sees the new bytes).
 #include "uring_okay/access_log.hpp"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,25 +22,12 @@ constexpr std::size_t path_shown_max = 256;
 
 // "127.0.0.1:54321" or "[::1]:54321"; "-" when the socket has no peer any more.
 void format_peer(int fd, char (&out)[peer_text_bytes]) noexcept {
-    sockaddr_storage storage{};
-    socklen_t length = sizeof storage;
-    ListenAddress address;
+    const ListenAddress peer = socket_address(fd, true);
     Text text{out};
-    if (getpeername(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) {
+    if (peer.family == 0)
         text.add("-");
-        return;
-    }
-    address.family = storage.ss_family;
-    if (storage.ss_family == AF_INET6) {
-        const auto& v6 = reinterpret_cast<const sockaddr_in6&>(storage);
-        std::memcpy(address.address, &v6.sin6_addr, 16);
-        address.port = ntohs(v6.sin6_port);
-    } else {
-        const auto& v4 = reinterpret_cast<const sockaddr_in&>(storage);
-        std::memcpy(address.address, &v4.sin_addr, 4);
-        address.port = ntohs(v4.sin_port);
-    }
-    add_endpoint(text, address);
+    else
+        add_endpoint(text, peer);
 }
 
 }  // namespace

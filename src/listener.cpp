@@ -90,14 +90,29 @@ bool has_unread_bytes(int fd) noexcept {
     return recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
 }
 
-std::uint16_t bound_port(int fd) noexcept {
+ListenAddress socket_address(int fd, bool peer) noexcept {
     sockaddr_storage storage{};
     socklen_t length = sizeof storage;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) != 0) return 0;
-    if (storage.ss_family == AF_INET6) {
-        return ntohs(reinterpret_cast<sockaddr_in6*>(&storage)->sin6_port);
+    auto* raw = reinterpret_cast<sockaddr*>(&storage);
+    ListenAddress address;
+    if ((peer ? getpeername(fd, raw, &length) : getsockname(fd, raw, &length)) != 0) {
+        return address;
     }
-    return ntohs(reinterpret_cast<sockaddr_in*>(&storage)->sin_port);
+    address.family = storage.ss_family;
+    if (storage.ss_family == AF_INET6) {
+        const auto& v6 = reinterpret_cast<const sockaddr_in6&>(storage);
+        std::memcpy(address.address, &v6.sin6_addr, 16);
+        address.port = ntohs(v6.sin6_port);
+    } else {
+        const auto& v4 = reinterpret_cast<const sockaddr_in&>(storage);
+        std::memcpy(address.address, &v4.sin_addr, 4);
+        address.port = ntohs(v4.sin_port);
+    }
+    return address;
+}
+
+std::uint16_t bound_port(int fd) noexcept {
+    return socket_address(fd, false).port;
 }
 
 // inet_ntop's text without inet_ntop, which formats with snprintf. RFC 5952: lowercase hex, no

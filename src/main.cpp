@@ -184,17 +184,10 @@ bool take_activated_listeners(Config& config, Thread* threads, std::uint32_t thr
         const int fd = 3 + a;  // SD_LISTEN_FDS_START
         if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0) die(1, "LISTEN_FDS: a passed fd is not open");
         ListenAddress& address = config.listen[a];
-        sockaddr_storage bound{};
-        socklen_t length = sizeof bound;
-        getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &length);
-        address.family = bound.ss_family;
-        const bool v6 = bound.ss_family == AF_INET6;
-        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&bound);
-        const auto* in4 = reinterpret_cast<const sockaddr_in*>(&bound);
-        std::memcpy(address.address, v6 ? static_cast<const void*>(&in6->sin6_addr)
-                                         : static_cast<const void*>(&in4->sin_addr),
-                    v6 ? 16 : 4);
-        address.port = bound_port(fd);
+        const ListenAddress bound = socket_address(fd, false);
+        address.family = bound.family;
+        std::memcpy(address.address, bound.address, sizeof address.address);
+        address.port = bound.port;
         for (std::uint32_t t = 0; t < thread_count; ++t) {
             threads[t].setup.listen_fds[a] = t == 0 ? fd : fcntl(fd, F_DUPFD_CLOEXEC, 3);
             threads[t].setup.listen_count = std::uint8_t(a + 1);

@@ -16,6 +16,9 @@ inline constexpr int listen_backlog = 4096;
 // "bind 0.0.0.0:80: EACCES (ports below 1024 need root or CAP_NET_BIND_SERVICE)".
 [[nodiscard]] int open_listener(const ListenAddress& address, std::uint16_t port, char* why,
                                 std::size_t why_size) noexcept;
+// The address a socket is bound to (getsockname), or its peer's (getpeername), with the port;
+// family 0 when the call fails.
+[[nodiscard]] ListenAddress socket_address(int fd, bool peer) noexcept;
 // The port a listener was given (for port 0).
 [[nodiscard]] std::uint16_t bound_port(int fd) noexcept;
 // A connection waiting in the listen queue, taken without blocking, or -1 when none is: a drain
