@@ -20,6 +20,10 @@ Text& Text::add(std::string_view text) noexcept {
     return *this;
 }
 
+Text& Text::add(const char* text) noexcept {
+    return add(std::string_view(text));
+}
+
 Text& Text::add(std::uint64_t number) noexcept {
     char digits[20];
     const char* end = std::to_chars(digits, digits + sizeof digits, number).ptr;

@@ -28,6 +28,8 @@ public:
         return *this;
     }
     Text& add(std::string_view text) noexcept;
+    // A C string: the call site passes one pointer (a literal's length is measured here).
+    Text& add(const char* text) noexcept;
     Text& add(std::uint64_t number) noexcept;  // decimal
     Text& add_hex(std::uint64_t number) noexcept;  // lowercase, no prefix
     // `number` in units of 10^-decimals, written with that many decimals: 1234, 2 is "12.34".
