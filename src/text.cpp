@@ -20,6 +20,15 @@ Text& Text::add(std::string_view text) noexcept {
     return *this;
 }
 
+Text& Text::push(char c) noexcept {
+    if (bytes_ < room_)
+        data_[bytes_++] = c;
+    else
+        cut_ = true;
+    data_[bytes_] = '\0';
+    return *this;
+}
+
 Text& Text::add(const char* text) noexcept {
     return add(std::string_view(text));
 }

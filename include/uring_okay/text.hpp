@@ -19,14 +19,7 @@ public:
     template <std::size_t capacity>
     explicit Text(char (&data)[capacity]) noexcept : Text(data, capacity) {}
 
-    Text& push(char c) noexcept {
-        if (bytes_ < room_)
-            data_[bytes_++] = c;
-        else
-            cut_ = true;
-        data_[bytes_] = '\0';
-        return *this;
-    }
+    Text& push(char c) noexcept;
     Text& add(std::string_view text) noexcept;
     // A C string: the call site passes one pointer (a literal's length is measured here).
     Text& add(const char* text) noexcept;
