@@ -70,48 +70,56 @@ void write_all(int fd, std::string_view bytes) noexcept {
 
 namespace {
 
-struct KnownErrno {
-    int number;
-    const char* name;
-    const char* meaning;
-};
 // The errors start-up reports: open and read (--body-file), socket, bind and listen, io_uring
-// set-up, setuid; the healthcheck's connect and send.
-constexpr KnownErrno known_errnos[] = {
-    {EPERM, "EPERM", "Operation not permitted"},
-    {ENOENT, "ENOENT", "No such file or directory"},
-    {EIO, "EIO", "Input/output error"},
-    {ENXIO, "ENXIO", "No such device or address"},
-    {ENOMEM, "ENOMEM", "Cannot allocate memory"},
-    {EACCES, "EACCES", "Permission denied"},
-    {EFAULT, "EFAULT", "Bad address"},
-    {EBUSY, "EBUSY", "Device or resource busy"},
-    {ENODEV, "ENODEV", "No such device"},
-    {ENOTDIR, "ENOTDIR", "Not a directory"},
-    {EISDIR, "EISDIR", "Is a directory"},
-    {EINVAL, "EINVAL", "Invalid argument"},
-    {ENFILE, "ENFILE", "Too many open files in system"},
-    {EMFILE, "EMFILE", "Too many open files"},
-    {ENAMETOOLONG, "ENAMETOOLONG", "File name too long"},
-    {ENOSYS, "ENOSYS", "Function not implemented"},
-    {ELOOP, "ELOOP", "Too many levels of symbolic links"},
-    {EOVERFLOW, "EOVERFLOW", "Value too large for defined data type"},
-    {EAFNOSUPPORT, "EAFNOSUPPORT", "Address family not supported by protocol"},
-    {EADDRINUSE, "EADDRINUSE", "Address already in use"},
-    {EADDRNOTAVAIL, "EADDRNOTAVAIL", "Cannot assign requested address"},
-    {ENETUNREACH, "ENETUNREACH", "Network is unreachable"},
-    {ECONNRESET, "ECONNRESET", "Connection reset by peer"},
-    {ENOBUFS, "ENOBUFS", "No buffer space available"},
-    {EOPNOTSUPP, "EOPNOTSUPP", "Operation not supported"},
-    {ETIMEDOUT, "ETIMEDOUT", "Connection timed out"},
-    {ECONNREFUSED, "ECONNREFUSED", "Connection refused"},
-    {EHOSTUNREACH, "EHOSTUNREACH", "No route to host"},
-    {EPIPE, "EPIPE", "Broken pipe"},
-};
+// set-up, setuid; the healthcheck's connect and send. One line each; they become a byte per
+// number and one string of "NAME\0meaning\0" pairs in the same order, with no pointers (a
+// table of two pointers and an int per errno weighed 696 bytes beside the words).
+#define UO_KNOWN_ERRNOS(X)                                             \
+    X(EPERM, "Operation not permitted")                                \
+    X(ENOENT, "No such file or directory")                             \
+    X(EIO, "Input/output error")                                       \
+    X(ENXIO, "No such device or address")                              \
+    X(ENOMEM, "Cannot allocate memory")                                \
+    X(EACCES, "Permission denied")                                     \
+    X(EFAULT, "Bad address")                                           \
+    X(EBUSY, "Device or resource busy")                                \
+    X(ENODEV, "No such device")                                        \
+    X(ENOTDIR, "Not a directory")                                      \
+    X(EISDIR, "Is a directory")                                        \
+    X(EINVAL, "Invalid argument")                                      \
+    X(ENFILE, "Too many open files in system")                         \
+    X(EMFILE, "Too many open files")                                   \
+    X(ENAMETOOLONG, "File name too long")                              \
+    X(ENOSYS, "Function not implemented")                              \
+    X(ELOOP, "Too many levels of symbolic links")                      \
+    X(EOVERFLOW, "Value too large for defined data type")              \
+    X(EAFNOSUPPORT, "Address family not supported by protocol")        \
+    X(EADDRINUSE, "Address already in use")                            \
+    X(EADDRNOTAVAIL, "Cannot assign requested address")                \
+    X(ENETUNREACH, "Network is unreachable")                           \
+    X(ECONNRESET, "Connection reset by peer")                          \
+    X(ENOBUFS, "No buffer space available")                            \
+    X(EOPNOTSUPP, "Operation not supported")                           \
+    X(ETIMEDOUT, "Connection timed out")                               \
+    X(ECONNREFUSED, "Connection refused")                              \
+    X(EHOSTUNREACH, "No route to host")                                \
+    X(EPIPE, "Broken pipe")
 
-[[nodiscard]] const KnownErrno* find_errno(int error) noexcept {
-    for (const KnownErrno& known : known_errnos) {
-        if (known.number == error) return &known;
+#define UO_ERRNO_NUMBER(number, meaning) number,
+#define UO_ERRNO_WORDS(number, meaning) #number "\0" meaning "\0"
+constexpr unsigned char known_numbers[] = {UO_KNOWN_ERRNOS(UO_ERRNO_NUMBER)};
+constexpr char known_words[] = UO_KNOWN_ERRNOS(UO_ERRNO_WORDS);
+#undef UO_ERRNO_WORDS
+#undef UO_ERRNO_NUMBER
+#undef UO_KNOWN_ERRNOS
+
+// The name of `error` (its meaning follows the name's NUL), or null for one not in the table.
+[[nodiscard]] const char* find_errno(int error) noexcept {
+    const char* words = known_words;
+    for (const unsigned char number : known_numbers) {
+        if (number == error) return words;
+        words += std::strlen(words) + 1;  // past the name
+        words += std::strlen(words) + 1;  // past the meaning
     }
     return nullptr;
 }
@@ -119,19 +127,18 @@ constexpr KnownErrno known_errnos[] = {
 }  // namespace
 
 const char* errno_name(int error) noexcept {
-    const KnownErrno* known = find_errno(error);
-    return known != nullptr ? known->name : "errno";
+    const char* name = find_errno(error);
+    return name != nullptr ? name : "errno";
 }
 
 const char* errno_meaning(int error) noexcept {
-    const KnownErrno* known = find_errno(error);
-    return known != nullptr ? known->meaning : "";
+    const char* name = find_errno(error);
+    return name != nullptr ? name + std::strlen(name) + 1 : "";
 }
 
 Text& Text::add_errno(int error) noexcept {
-    const KnownErrno* known = find_errno(error);
-    if (known == nullptr) return add("errno ").add(std::uint64_t(error));
-    return add(known->name).add(" (").add(known->meaning).push(')');
+    if (find_errno(error) == nullptr) return add("errno ").add(std::uint64_t(error));
+    return add(errno_name(error)).add(" (").add(errno_meaning(error)).push(')');
 }
 
 }  // namespace uring_okay
