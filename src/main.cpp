@@ -491,7 +491,7 @@ int main(int argc, char** argv) {
         (std::strcmp(argv[1], "healthcheck") == 0 || std::strcmp(argv[1], "--check") == 0)) {
         return run_healthcheck(argc - 1, argv + 1, environ);
     }
-    static Config config;
+    Config config;  // on main's stack, which outlives every thread: no static guard to link
     const ParseResult parsed = parse_config(argc, argv, environ, config);
     switch (parsed.outcome) {
         case ParseOutcome::help: write_help(STDOUT_FILENO); return 0;
