@@ -45,7 +45,7 @@ typedef locale_t __locale_t;
 namespace uring_okay::musl_compat {
 struct PendingAffinity {
     const pthread_attr_t* attributes = nullptr;
-    cpu_set_t cpus;
+    cpu_set_t cpus{};  // zero: constant-initialised, no start-up code in every file
 };
 inline PendingAffinity pending_affinity;
 
