@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
-#include <initializer_list>
 
 #include "uring_okay/listener.hpp"
 #include "uring_okay/text.hpp"
@@ -188,21 +187,11 @@ ProbeResult read_status(int fd, std::int64_t deadline_ms) noexcept {
     return std::nullopt;
 }
 
-// One line on fd, from pieces.
-void write_line(int fd, std::initializer_list<std::string_view> pieces) noexcept {
-    char text[768];
-    Text line{text, sizeof text};
-    for (const std::string_view piece : pieces) line.add(piece);
-    line.add("\n");
-    (void)!write(fd, text, line.bytes());
-}
-
-int usage_error(std::initializer_list<std::string_view> pieces) noexcept {
-    char text[640];
-    Text line{text, sizeof text};
-    for (const std::string_view piece : pieces) line.add(piece);
-    write_line(STDERR_FILENO, {"uring-okay healthcheck: ", {text, line.bytes()}});
-    return unhealthy_exit;
+// The one line we print: `length` bytes in `line`, written there by a Text told one byte less
+// than its size (what does not fit is cut, the newline always fits), and the newline.
+void write_line(int fd, char* line, std::size_t length) noexcept {
+    line[length] = '\n';
+    write_all(fd, {line, length + 1});
 }
 
 // Takes --check-timeout out of argv (the server's parser would call it unknown); returns
@@ -337,40 +326,51 @@ std::size_t describe_probe(const ListenAddress& target, std::string_view path,
 }
 
 int run_healthcheck(int argc, char** argv, const char* const* environment) noexcept {
+    char text[768];
+    Text error{text, sizeof text - 1};  // a usage error, on stderr
+    error.add("uring-okay healthcheck: ");
     std::optional<std::string_view> timeout_text = find_variable(environment, timeout_variable);
     const int kept = take_timeout_flag(argc, argv, timeout_text);
-    if (kept < 0) return usage_error({timeout_flag, ": needs a value"});
+    if (kept < 0) {
+        error.add(timeout_flag).add(": needs a value");
+        write_line(STDERR_FILENO, text, error.bytes());
+        return unhealthy_exit;
+    }
     std::uint32_t timeout_ms = check_timeout_ms_default;
     if (timeout_text) {
         const std::optional<std::uint32_t> parsed = parse_check_timeout_ms(*timeout_text);
         if (!parsed) {
-            return usage_error({timeout_flag, " ", *timeout_text,
-                                ": must be a duration from 1ms to 3600s, like 500ms or 2s"});
+            error.add(timeout_flag).push(' ').add(*timeout_text);
+            error.add(": must be a duration from 1ms to 3600s, like 500ms or 2s");
+            write_line(STDERR_FILENO, text, error.bytes());
+            return unhealthy_exit;
         }
         timeout_ms = *parsed;
     }
 
     Config config;
     const ParseResult parsed = parse_config(kept, argv, environment, config);
-    if (parsed.outcome == ParseOutcome::usage_error) return usage_error({parsed.message});
+    if (parsed.outcome == ParseOutcome::usage_error) {
+        error.add(parsed.message);
+        write_line(STDERR_FILENO, text, error.bytes());
+        return unhealthy_exit;
+    }
     if (parsed.outcome != ParseOutcome::run) {
-        (void)!write(STDOUT_FILENO, usage.data(), usage.size());
+        write_all(STDOUT_FILENO, usage);
         return healthy_exit;
     }
     const ListenAddress target = probe_address(config.listen[0]);
-    char text[256];
     if (target.port == 0) {
-        Text line{text, sizeof text};
-        add_endpoint(line.add("healthcheck: "), target);
-        write_line(STDOUT_FILENO, {{text, line.bytes()},
-                                   ": port 0 is picked at start-up, so "
-                                   "there is no port to probe"});
+        Text line{text, sizeof text - 1};
+        add_endpoint(line.add("healthcheck: "), target)
+            .add(": port 0 is picked at start-up, so there is no port to probe");
+        write_line(STDOUT_FILENO, text, line.bytes());
         return unhealthy_exit;
     }
     const std::string_view path = probe_path(config);
     const ProbeResult result = probe_http(target, path, timeout_ms);
-    const std::size_t length = describe_probe(target, path, result, timeout_ms, text, sizeof text);
-    write_line(STDOUT_FILENO, {{text, length}});
+    write_line(STDOUT_FILENO, text,
+               describe_probe(target, path, result, timeout_ms, text, sizeof text - 1));
     return healthy(result) ? healthy_exit : unhealthy_exit;
 }
 
