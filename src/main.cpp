@@ -52,19 +52,18 @@ void post(int event_fd) {
 }
 
 // One line on stderr: "uring-okay: " and the message.
-void complain(std::string_view message) {
+void complain(const char* message) {
     char line[768];
     write_all(STDERR_FILENO, Text{line}.add("uring-okay: ").add(message).push('\n').view());
 }
 
-[[noreturn]] void die(int code, std::string_view message) {
+[[noreturn]] void die(int code, const char* message) {
     complain(message);
     std::exit(code);
 }
 
 // "thread 1: io_uring set-up: ENOMEM; using epoll"
-void complain_set_up(const Thread& thread, std::string_view engine, int error,
-                     std::string_view then) {
+void complain_set_up(const Thread& thread, const char* engine, int error, const char* then) {
     char line[128];
     complain(Text{line}
                  .add("thread ")
@@ -74,7 +73,7 @@ void complain_set_up(const Thread& thread, std::string_view engine, int error,
                  .add(" set-up: ")
                  .add(errno_name(error))
                  .add(then)
-                 .view());
+                 .c_str());
 }
 
 void* run_thread(void* argument) {
@@ -241,10 +240,10 @@ void drop_privileges(std::string_view user) {
         text.add("--user ").add(user).add(": ");
         if (found.error != 0) {
             text.add(passwd_path).add(": ").add_errno(found.error).add("; give UID[:GID] instead");
-            die(2, text.view());
+            die(2, text.c_str());
         }
         if (!found.ids)
-            die(2, text.add("no such user in ").add(passwd_path).add("; give UID[:GID]").view());
+            die(2, text.add("no such user in ").add(passwd_path).add("; give UID[:GID]").c_str());
         ids = found.ids;
     }
     const std::uint32_t uid = ids->uid;
@@ -260,7 +259,7 @@ void drop_privileges(std::string_view user) {
                    .add(": setgid/setuid: ")
                    .add(name)
                    .add(" (only root can change user)")
-                   .view());
+                   .c_str());
     }
     if (uid != 0 && (getuid() == 0 || geteuid() == 0 || getegid() == 0)) {
         die(1, "--user: still root after dropping privileges; refusing to run");
@@ -388,7 +387,7 @@ void summarize(const Config& config, const Thread* threads, std::uint32_t count,
                  .add(" CPU-us per request, busiest thread ")
                  .add_fixed(busy_permille, 1)
                  .add("% busy")
-                 .view());
+                 .c_str());
 }
 
 // io_uring unless refused or --engine epoll; `engine` says which for the start-up line.
