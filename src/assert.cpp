@@ -1,33 +1,27 @@
-// Where UO_ASSERT lands: one line to stderr, then abort. A single writev(2) and no stdio or
-// allocation, so it still works in whatever state the bug left the process.
+// Where UO_ASSERT lands: one line to stderr, then abort. One write from a buffer on the stack
+// and no stdio or allocation, so it still works in whatever state the bug left the process.
 #include "uring_okay/assert.hpp"
 
-#include <sys/uio.h>
 #include <unistd.h>
 
-#include <charconv>
+#include <cstdint>
 #include <cstdlib>
-#include <cstring>
+
+#include "uring_okay/text.hpp"
 
 namespace uring_okay {
 
 void assert_failed(const char* file, int line, const char* condition) noexcept {
-    char digits[12];
-    const auto result = std::to_chars(digits, digits + sizeof digits, line);
-    char prefix[] = "uring-okay: assertion failed: ";
-    char colon[] = ":";
-    char colon_space[] = ": ";
-    char newline[] = "\n";
-    iovec parts[] = {
-        {prefix, sizeof prefix - 1},
-        {const_cast<char*>(file), std::strlen(file)},
-        {colon, 1},
-        {digits, std::size_t(result.ptr - digits)},
-        {colon_space, 2},
-        {const_cast<char*>(condition), std::strlen(condition)},
-        {newline, 1},
-    };
-    [[maybe_unused]] const ssize_t written = writev(STDERR_FILENO, parts, 7);  // nothing to retry
+    char text[512];
+    write_all(STDERR_FILENO, Text{text}
+                                 .add("uring-okay: assertion failed: ")
+                                 .add(file)
+                                 .push(':')
+                                 .add(std::uint64_t(line))
+                                 .add(": ")
+                                 .add(condition)
+                                 .push('\n')
+                                 .view());
     std::abort();
 }
 
