@@ -73,21 +73,8 @@ private:
 
 // The connection, up to the deadline; `answered` here means connected.
 ProbeResult connect_by(int fd, const ListenAddress& target, std::int64_t deadline_ms) noexcept {
-    sockaddr_storage address{};
-    socklen_t length = 0;
-    if (target.family == AF_INET6) {
-        auto& v6 = reinterpret_cast<sockaddr_in6&>(address);
-        v6.sin6_family = AF_INET6;
-        v6.sin6_port = htons(target.port);
-        std::memcpy(&v6.sin6_addr, target.address, 16);
-        length = sizeof v6;
-    } else {
-        auto& v4 = reinterpret_cast<sockaddr_in&>(address);
-        v4.sin_family = AF_INET;
-        v4.sin_port = htons(target.port);
-        std::memcpy(&v4.sin_addr, target.address, 4);
-        length = sizeof v4;
-    }
+    sockaddr_storage address;
+    const socklen_t length = to_sockaddr(target, target.port, address);
     int error = 0;
     if (connect(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) {
         error = errno;

@@ -54,22 +54,10 @@ int open_listener(const ListenAddress& address, std::uint16_t port, char* why,
         close(fd);
         return fail(error, "setsockopt SO_REUSEPORT", address, why, why_size);
     }
-    sockaddr_storage storage{};
-    socklen_t length = 0;
-    if (address.family == AF_INET6) {
-        auto* in6 = reinterpret_cast<sockaddr_in6*>(&storage);
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(port);
-        std::memcpy(&in6->sin6_addr, address.address, 16);
-        length = sizeof *in6;
+    if (address.family == AF_INET6)
         setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);  // [::] is IPv6 only
-    } else {
-        auto* in4 = reinterpret_cast<sockaddr_in*>(&storage);
-        in4->sin_family = AF_INET;
-        in4->sin_port = htons(port);
-        std::memcpy(&in4->sin_addr, address.address, 4);
-        length = sizeof *in4;
-    }
+    sockaddr_storage storage;
+    const socklen_t length = to_sockaddr(address, port, storage);
     if (bind(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0 ||
         listen(fd, listen_backlog) != 0) {
         const int error = errno;
@@ -88,6 +76,23 @@ int accept_queued(int listen_fd, int flags) noexcept {
 bool has_unread_bytes(int fd) noexcept {
     char byte = 0;
     return recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+socklen_t to_sockaddr(const ListenAddress& address, std::uint16_t port,
+                      sockaddr_storage& storage) noexcept {
+    storage = {};
+    if (address.family == AF_INET6) {
+        auto& v6 = reinterpret_cast<sockaddr_in6&>(storage);
+        v6.sin6_family = AF_INET6;
+        v6.sin6_port = htons(port);
+        std::memcpy(&v6.sin6_addr, address.address, 16);
+        return sizeof v6;
+    }
+    auto& v4 = reinterpret_cast<sockaddr_in&>(storage);
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(port);
+    std::memcpy(&v4.sin_addr, address.address, 4);
+    return sizeof v4;
 }
 
 ListenAddress socket_address(int fd, bool peer) noexcept {

@@ -2,6 +2,8 @@
 // address's text for the start-up line and the healthcheck.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <cstddef>
 #include <cstdint>
 
@@ -16,6 +18,10 @@ inline constexpr int listen_backlog = 4096;
 // "bind 0.0.0.0:80: EACCES (ports below 1024 need root or CAP_NET_BIND_SERVICE)".
 [[nodiscard]] int open_listener(const ListenAddress& address, std::uint16_t port, char* why,
                                 std::size_t why_size) noexcept;
+// `address` with `port` as bind and connect take it (sockaddr_in or sockaddr_in6, by its
+// family, zeroed first); returns its length.
+socklen_t to_sockaddr(const ListenAddress& address, std::uint16_t port,
+                      sockaddr_storage& storage) noexcept;
 // The address a socket is bound to (getsockname), or its peer's (getpeername), with the port;
 // family 0 when the call fails.
 [[nodiscard]] ListenAddress socket_address(int fd, bool peer) noexcept;
