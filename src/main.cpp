@@ -232,12 +232,12 @@ bool take_activated_listeners(Config& config, Thread* threads, std::uint32_t thr
 // the same, which costs musl's whole __synccall machinery: 2.4 KiB of the static binary.)
 void drop_privileges(std::string_view user) {
     if (user.empty()) return;
+    char why[256];
+    Text text{why};
+    text.add("--user ").add(user).add(": ");
     std::optional<UserIds> ids = parse_numeric_user(user);
     if (!ids) {
         const UserLookup found = find_user(passwd_path, user);
-        char why[256];
-        Text text{why};
-        text.add("--user ").add(user).add(": ");
         if (found.error != 0) {
             text.add(passwd_path).add(": ").add_errno(found.error).add("; give UID[:GID] instead");
             die(2, text.c_str());
@@ -251,15 +251,8 @@ void drop_privileges(std::string_view user) {
     if (syscall(SYS_setgroups, 0L, nullptr) != 0 && errno != EPERM)
         die(1, "--user: setgroups failed");
     if (syscall(SYS_setgid, long(gid)) != 0 || syscall(SYS_setuid, long(uid)) != 0) {
-        const char* const name = errno_name(errno);
-        char why[256];
-        die(1, Text{why}
-                   .add("--user ")
-                   .add(user)
-                   .add(": setgid/setuid: ")
-                   .add(name)
-                   .add(" (only root can change user)")
-                   .c_str());
+        text.add("setgid/setuid: ").add(errno_name(errno)).add(" (only root can change user)");
+        die(1, text.c_str());
     }
     if (uid != 0 && (getuid() == 0 || geteuid() == 0 || getegid() == 0)) {
         die(1, "--user: still root after dropping privileges; refusing to run");
