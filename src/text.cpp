@@ -41,8 +41,12 @@ Text& Text::add(std::uint64_t number) noexcept {
 
 Text& Text::add_hex(std::uint64_t number) noexcept {
     char digits[16];
-    const char* end = std::to_chars(digits, digits + sizeof digits, number, 16).ptr;
-    return add(std::string_view(digits, std::size_t(end - digits)));
+    std::size_t first = sizeof digits;  // written from the last digit back
+    do {
+        digits[--first] = "0123456789abcdef"[number & 15];
+        number >>= 4;
+    } while (number != 0);
+    return add(std::string_view(digits + first, sizeof digits - first));
 }
 
 Text& Text::add_fixed(std::uint64_t number, unsigned decimals) noexcept {
