@@ -126,27 +126,24 @@ std::uint16_t bound_port(int fd) noexcept {
 void format_address(const ListenAddress& address, char (&out)[address_text_bytes]) noexcept {
     Text text{out};
     const std::uint8_t* bytes = address.address;
-    const auto add_v4 = [&text](const std::uint8_t* v4) {
+    constexpr std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    const bool v6 = address.family == AF_INET6;
+    if (!v6 || std::memcmp(bytes, mapped, sizeof mapped) == 0) {  // a.b.c.d or ::ffff:a.b.c.d
+        const std::uint8_t* v4 = v6 ? bytes + sizeof mapped : bytes;
+        text.add(v6 ? "::ffff:" : "");
         for (int i = 0; i < 4; ++i) text.add(i ? "." : "").add(std::uint64_t{v4[i]});
-    };
-    if (address.family != AF_INET6) return add_v4(bytes);
-    std::uint16_t groups[8];
-    for (int i = 0; i < 8; ++i) groups[i] = std::uint16_t(bytes[2 * i] << 8 | bytes[2 * i + 1]);
-    if (groups[0] == 0 && groups[1] == 0 && groups[2] == 0 && groups[3] == 0 && groups[4] == 0 &&
-        groups[5] == 0xffff) {
-        text.add("::ffff:");
-        return add_v4(bytes + 12);
+        return;
     }
+    std::uint16_t groups[8];
     int run_start = -1;
     int run_length = 1;  // a single zero group stays "0"
-    for (int i = 0; i < 8;) {
-        int j = i;
-        while (j < 8 && groups[j] == 0) ++j;
-        if (j - i > run_length) {
-            run_start = i;
-            run_length = j - i;
+    for (int i = 0, zeros = 0; i < 8; ++i) {
+        groups[i] = std::uint16_t(bytes[2 * i] << 8 | bytes[2 * i + 1]);
+        zeros = groups[i] == 0 ? zeros + 1 : 0;
+        if (zeros > run_length) {  // longer only: the first of equal runs stays
+            run_start = i + 1 - zeros;
+            run_length = zeros;
         }
-        i = j == i ? i + 1 : j;
     }
     for (int i = 0; i < 8; ++i) {
         if (i == run_start) {
