@@ -3,23 +3,24 @@
 // read and --body-size filled once, after every flag passed. Knows no sockets and no rings.
 #include "uring_okay/config.hpp"
 
-#include <utility>
-
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <array>
 #include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <utility>
 
 #include "uring_okay/text.hpp"
 
@@ -57,21 +58,34 @@ struct Amount {  // 16K, 10s, 250ms or 100, as --help writes defaults
     std::uint64_t value;
 };
 struct Choice {
-    std::string_view name;
+    const char* name;
     std::uint32_t value;
 };
 struct Choices {  // "a, b or c"
     std::span<const Choice> choices;
 };
 
-// Message pieces: text and numbers as Text writes them, the rest here.
-template <typename Part>
-Text& add_part(Text& text, const Part& part) noexcept {
-    return text.add(part);
-}
+// One piece of a message. Every message is a short list of them written by one function
+// (Parser::fail_at), so a call site costs a few stores rather than a template copy of its own.
+struct Part {
+    enum class Kind : std::uint8_t { text, number, shown, amount, choices };
+    Part(std::string_view text) noexcept : kind(Kind::text), text(text) {}
+    Part(const char* text) noexcept : Part(std::string_view(text)) {}
+    Part(std::uint64_t number) noexcept : kind(Kind::number), number(number) {}
+    Part(Shown shown) noexcept : kind(Kind::shown), text(shown.value) {}
+    Part(Amount amount) noexcept : kind(Kind::amount), unit(amount.unit), number(amount.value) {}
+    Part(Choices choices) noexcept : kind(Kind::choices), choices(choices.choices) {}
 
-Text& add_part(Text& text, Shown shown) noexcept {
-    const std::string_view value = shown.value;
+    Kind kind;
+    Unit unit = Unit::count;  // of an amount
+    union {
+        std::string_view text;  // text, shown
+        std::uint64_t number;   // number, amount
+        std::span<const Choice> choices;
+    };
+};
+
+void add_shown(Text& text, std::string_view value) noexcept {
     const bool quoted = value.empty() || value.find_first_of(" \t'\"") != npos;
     if (quoted) text.push('\'');
     for (std::size_t i = 0; i < value.size() && i < shown_bytes_max; ++i) {
@@ -93,27 +107,49 @@ Text& add_part(Text& text, Shown shown) noexcept {
     }
     if (value.size() > shown_bytes_max) text.add("...");
     if (quoted) text.push('\'');
-    return text;
 }
 
-Text& add_part(Text& text, Amount amount) noexcept {
-    const std::uint64_t n = amount.value;
-    if (amount.unit == Unit::ms)
-        return n != 0 && n % 1000 == 0 ? text.add(n / 1000).add("s") : text.add(n).add("ms");
-    if (amount.unit != Unit::bytes || n == 0) return text.add(n);
-    if (n % (1u << 30) == 0) return text.add(n >> 30).add("G");
-    if (n % (1u << 20) == 0) return text.add(n >> 20).add("M");
-    if (n % (1u << 10) == 0) return text.add(n >> 10).add("K");
-    return text.add(n);
-}
-
-Text& add_part(Text& text, Choices choices) noexcept {
-    const std::size_t count = choices.choices.size();
-    for (std::size_t i = 0; i < count; ++i) {
-        if (i > 0) text.add(i + 1 == count ? " or " : ", ");
-        text.add(choices.choices[i].name);
+// 16K, 10s, 250ms or 100, as --help writes defaults.
+void add_amount(Text& text, Unit unit, std::uint64_t n) noexcept {
+    if (unit == Unit::ms) {
+        if (n != 0 && n % 1000 == 0)
+            text.add(n / 1000).add("s");
+        else
+            text.add(n).add("ms");
+    } else if (unit != Unit::bytes || n == 0) {
+        text.add(n);
+    } else if (n % (1u << 30) == 0) {
+        text.add(n >> 30).add("G");
+    } else if (n % (1u << 20) == 0) {
+        text.add(n >> 20).add("M");
+    } else if (n % (1u << 10) == 0) {
+        text.add(n >> 10).add("K");
+    } else {
+        text.add(n);
     }
-    return text;
+}
+
+void add_part(Text& text, const Part& part) noexcept {
+    switch (part.kind) {
+        case Part::Kind::text:
+            text.add(part.text);
+            return;
+        case Part::Kind::number:
+            text.add(part.number);
+            return;
+        case Part::Kind::shown:
+            add_shown(text, part.text);
+            return;
+        case Part::Kind::amount:
+            add_amount(text, part.unit, part.number);
+            return;
+        case Part::Kind::choices:  // "a, b or c"
+            for (std::size_t i = 0; i < part.choices.size(); ++i) {
+                if (i > 0) text.add(i + 1 == part.choices.size() ? " or " : ", ");
+                text.add(part.choices[i].name);
+            }
+            return;
+    }
 }
 
 // URING_OKAY_ and the flag's name in upper case with '_' for '-': URING_OKAY_HEADER_BYTES_MAX.
@@ -143,24 +179,26 @@ enum class Form : std::uint8_t {
 };
 enum class Section : std::uint8_t { listening, answer, operations, limits, engine };
 
-struct LimitRule {
-    Unit unit = Unit::count;
-    std::uint64_t min = 0;
-    std::uint64_t max = 0;
-    std::uint32_t Limits::*field = nullptr;
-    std::uint64_t Limits::*wide_field = nullptr;  // set instead of field for 64-bit limits
-};
-
+// A flag as parsing and --help use it. The table below is written with whole rules (FlagSpec)
+// and made compact at compile time: limits keep their rules apart, in limit_rules.
 struct Flag {
-    const char* name;  // --name, and URING_OKAY_NAME in the environment
-    char short_name;        // -x, or 0
+    const char* name;     // --name, and URING_OKAY_NAME in the environment
+    const char* metavar;  // --help's word for the value
+    const char* meaning;  // --help's text: '\n' continues under it; limits add the default
+    Handler handler;
+    char short_name;  // -x, or 0
     Form form;
     Section section;
-    const char* metavar;  // --help's word for the value
-    Handler handler;
-    const char* meaning;  // --help's text: '\n' continues under it; limits add the default
-    LimitRule limit{};         // set_limit's range and field
+    std::uint8_t limit;  // Section::limits: its rule in limit_rules
 };
+
+struct LimitRule {
+    std::uint32_t Limits::*field;  // null: body_bytes_max, the one 64-bit limit
+    std::uint64_t max;
+    std::uint32_t min;
+    Unit unit;
+};
+[[nodiscard]] const LimitRule& rule_of(const Flag& flag) noexcept;
 
 // Where the value a flag holds came from, for messages.
 struct Origin {
@@ -175,11 +213,11 @@ constexpr std::size_t flags_max = 56;
 
 void add_origin(Text& text, const Flag& flag, const Origin& origin) noexcept {
     if (origin.from_env) {
-        add_part(text.add(EnvName{flag.name}.view()).push('='), Shown{origin.value});
+        add_shown(text.add(EnvName{flag.name}.view()).push('='), origin.value);
         return;
     }
     text.add("--").add(flag.name);
-    if (origin.has_value) add_part(text.push(' '), Shown{origin.value});
+    if (origin.has_value) add_shown(text.push(' '), origin.value);
 }
 
 struct Parser {
@@ -196,30 +234,22 @@ struct Parser {
 
     Origin& origin_of(const Flag& which) noexcept { return origins[index_of(which)]; }
 
-    // Each writes the usage error "ORIGIN: reason" and returns false: `return p.fail(...)`.
-    template <typename... Parts>
-    bool fail(const Parts&... parts) noexcept {
-        return fail_at(*flag, parts...);
-    }
-    template <typename... Parts>
-    bool fail_at(const Flag& which, const Parts&... parts) noexcept {
-        Text text = message();
-        add_origin(text, which, origin_of(which));
-        text.add(": ");
-        (add_part(text, parts), ...);
-        return false;
-    }
-    template <typename... Parts>
-    bool fail_plain(const Parts&... parts) noexcept {
-        Text text = message();
-        (add_part(text, parts), ...);
-        return false;
-    }
-    Text message() noexcept {
-        result.outcome = ParseOutcome::usage_error;
-        return Text{result.message, sizeof result.message};
-    }
+    // Each writes the usage error "ORIGIN: reason" and returns false: `return p.fail({...})`.
+    bool fail(std::initializer_list<Part> parts) noexcept { return fail_at(flag, parts); }
+    bool fail_plain(std::initializer_list<Part> parts) noexcept { return fail_at(nullptr, parts); }
+    bool fail_at(const Flag* which, std::initializer_list<Part> parts) noexcept;
 };
+
+bool Parser::fail_at(const Flag* which, std::initializer_list<Part> parts) noexcept {
+    result.outcome = ParseOutcome::usage_error;
+    Text text{result.message};
+    if (which != nullptr) {
+        add_origin(text, *which, origin_of(*which));
+        text.add(": ");
+    }
+    for (const Part& part : parts) add_part(text, part);
+    return false;
+}
 
 // --- Values -------------------------------------------------------------------------------------
 
@@ -277,7 +307,7 @@ constexpr Choice features[] = {{"defer-taskrun", feature::defer_taskrun},
                                                     std::uint64_t min, std::uint64_t max) noexcept {
     const std::optional<std::uint64_t> number = parse_whole(value);
     if (number && *number >= min && *number <= max) return number;
-    p.fail("must be a whole number from ", min, " to ", max);
+    p.fail({"must be a whole number from ", min, " to ", max});
     return std::nullopt;
 }
 
@@ -321,7 +351,7 @@ constexpr std::string_view field_value_rule =
 // --- Handlers: each checks one value and stores it ----------------------------------------------
 
 [[nodiscard]] std::uint64_t limit_value(const Limits& limits, const LimitRule& rule) noexcept {
-    return rule.wide_field != nullptr ? limits.*rule.wide_field : limits.*rule.field;
+    return rule.field != nullptr ? limits.*rule.field : limits.body_bytes_max;
 }
 
 bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noexcept {
@@ -329,27 +359,27 @@ bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noex
     const Amount high{unit, max};
     switch (unit) {
         case Unit::count:
-            return p.fail("must be a whole number from ", min, " to ", max);
+            return p.fail({"must be a whole number from ", min, " to ", max});
         case Unit::power_of_two:
-            return p.fail("must be a power of two from ", min, " to ", max);
+            return p.fail({"must be a power of two from ", min, " to ", max});
         case Unit::bytes:
-            return p.fail("must be a byte count from ", low, " to ", high, ", like 4096 or 4K");
+            return p.fail({"must be a byte count from ", low, " to ", high, ", like 4096 or 4K"});
         case Unit::ms:
-            return p.fail("must be a duration from ", low, " to ", high, ", like 250ms or 10s");
+            return p.fail({"must be a duration from ", low, " to ", high, ", like 250ms or 10s"});
     }
     return false;
 }
 
 bool set_limit(Parser& p, std::string_view value) {
-    const LimitRule& rule = p.flag->limit;
+    const LimitRule& rule = rule_of(*p.flag);
     const std::optional<std::uint64_t> number = parse_amount(rule.unit, value);
     const bool fits = number && *number >= rule.min && *number <= rule.max &&
                       (rule.unit != Unit::power_of_two || std::has_single_bit(*number));
     if (!fits) return fail_range(p, rule.unit, rule.min, rule.max);
-    if (rule.wide_field != nullptr)
-        p.config.limits.*rule.wide_field = *number;
-    else
+    if (rule.field != nullptr)
         p.config.limits.*rule.field = std::uint32_t(*number);
+    else
+        p.config.limits.body_bytes_max = *number;
     return true;
 }
 
@@ -379,19 +409,19 @@ bool set_limit(Parser& p, std::string_view value) {
     std::string_view port = value;
     if (value.starts_with('[')) {
         const std::size_t close = value.find("]:");
-        if (close == npos) return p.fail("an IPv6 address needs a port after it: [::1]:8080");
+        if (close == npos) return p.fail({"an IPv6 address needs a port after it: [::1]:8080"});
         address.family = AF_INET6;
         host = head(tail(value, 1), close - 1);
         port = tail(value, close + 2);
     } else if (const std::size_t colon = value.rfind(':'); colon != npos) {
         if (colon > 0) host = head(value, colon);
         port = tail(value, colon + 1);
-        if (host.find(':') != npos) return p.fail("an IPv6 address goes in brackets: [::1]:8080");
+        if (host.find(':') != npos) return p.fail({"an IPv6 address goes in brackets: [::1]:8080"});
     }
     if (!parse_host(host, address.family, address.address))
-        return p.fail("the address must be IPv4 like 127.0.0.1 or IPv6 in brackets like [::1]");
+        return p.fail({"the address must be IPv4 like 127.0.0.1 or IPv6 in brackets like [::1]"});
     const std::optional<std::uint16_t> number = parse_port(port);
-    if (!number) return p.fail("the port must be a whole number from 0 to 65535");
+    if (!number) return p.fail({"the port must be a whole number from 0 to 65535"});
     address.port = *number;
     Text{address.text, sizeof address.text}.add(value);
     return true;
@@ -399,11 +429,11 @@ bool set_limit(Parser& p, std::string_view value) {
 
 bool add_listen(Parser& p, std::string_view value) {
     Config& config = p.config;
-    if (config.listen_count == listen_max) return p.fail("at most ", listen_max, " addresses");
+    if (config.listen_count == listen_max) return p.fail({"at most ", listen_max, " addresses"});
     ListenAddress address;
     if (!parse_address(p, value, address)) return false;
     // SO_REUSEPORT would let both bind and split the connections between them.
-    if (address.port != 0 && is_listed(config, address)) return p.fail("given twice");
+    if (address.port != 0 && is_listed(config, address)) return p.fail({"given twice"});
     config.listen[config.listen_count++] = address;
     return true;
 }
@@ -421,11 +451,11 @@ bool add_cpus(Parser& p, std::string_view item, std::uint64_t (&seen)[cpus_max /
     const std::optional<std::uint64_t> last =
         dash == npos ? first : parse_whole(tail(item, dash + 1));
     if (!first || !last || *first >= cpus_max || *last >= cpus_max)
-        return p.fail("CPUs must be numbers from 0 to ", cpus_max - 1, ", like 0,2 or 1-3,5");
-    if (*first > *last) return p.fail("the range ", *first, "-", *last, " runs backwards");
+        return p.fail({"CPUs must be numbers from 0 to ", cpus_max - 1, ", like 0,2 or 1-3,5"});
+    if (*first > *last) return p.fail({"the range ", *first, "-", *last, " runs backwards"});
     for (std::uint64_t cpu = *first; cpu <= *last; ++cpu) {
         const std::uint64_t bit = 1ull << (cpu % 64);
-        if (seen[cpu / 64] & bit) return p.fail("CPU ", cpu, " is named twice");
+        if (seen[cpu / 64] & bit) return p.fail({"CPU ", cpu, " is named twice"});
         seen[cpu / 64] |= bit;
         p.config.cpus[p.config.cpu_count++] = std::uint16_t(cpu);  // fits: each CPU once
     }
@@ -446,14 +476,14 @@ bool set_cpus(Parser& p, std::string_view value) {
 
 bool set_engine(Parser& p, std::string_view value) {
     const std::optional<std::uint32_t> engine = find_choice(engines, value);
-    if (!engine) return p.fail("must be ", Choices{engines});
+    if (!engine) return p.fail({"must be ", Choices{engines}});
     p.config.engine = EngineChoice(*engine);
     return true;
 }
 
 bool add_disabled(Parser& p, std::string_view value) {
     const std::optional<std::uint32_t> bit = find_choice(features, value);
-    if (!bit) return p.fail("must be one of ", Choices{features});
+    if (!bit) return p.fail({"must be one of ", Choices{features}});
     p.config.disabled_features |= *bit;
     return true;
 }
@@ -477,9 +507,9 @@ enum class Claim : std::uint8_t { take, leave, refused };
     const bool held_from_env = p.origin_of(*holder).from_env;
     if (p.origin_of(*p.flag).from_env && !held_from_env) return Claim::leave;
     if (held_from_env)
-        (void)p.fail("cannot be combined with ", EnvName{holder->name}.view());
+        (void)p.fail({"cannot be combined with ", EnvName{holder->name}.view()});
     else
-        (void)p.fail("cannot be combined with --", holder->name);
+        (void)p.fail({"cannot be combined with --", holder->name});
     return Claim::refused;
 }
 
@@ -490,7 +520,7 @@ bool set_body(Parser& p, std::string_view value) {
 }
 
 bool set_body_file(Parser& p, std::string_view value) {
-    if (value.empty()) return p.fail("needs a path");
+    if (value.empty()) return p.fail({"needs a path"});
     const Claim claim = claim_body(p);
     if (claim == Claim::take) p.body_path = value;
     return claim != Claim::refused;
@@ -506,20 +536,20 @@ bool set_body_size(Parser& p, std::string_view value) {
 }
 
 bool set_content_type(Parser& p, std::string_view value) {
-    if (!is_field_value(value)) return p.fail(field_value_rule);
+    if (!is_field_value(value)) return p.fail({field_value_rule});
     p.config.content_type = value;
     return true;
 }
 
 bool set_server(Parser& p, std::string_view value) {
-    if (!is_field_value(value)) return p.fail(field_value_rule);
+    if (!is_field_value(value)) return p.fail({field_value_rule});
     p.config.server = value;
     return true;
 }
 
 struct Written {
-    std::string_view name;
-    std::string_view reason;
+    const char* name;
+    const char* reason;
 };
 constexpr Written written_by_us[] = {
     {"content-length", "uring-okay writes Content-Length itself"},
@@ -534,16 +564,16 @@ constexpr Written written_by_us[] = {
 // "Name: value", kept as given: the response writes it as one field line.
 bool add_header(Parser& p, std::string_view value) {
     Config& config = p.config;
-    if (config.header_count == headers_max) return p.fail("at most ", headers_max, " fields");
+    if (config.header_count == headers_max) return p.fail({"at most ", headers_max, " fields"});
     const std::size_t colon = value.find(':');
-    if (colon == npos) return p.fail("must be 'Name: value'");
+    if (colon == npos) return p.fail({"must be 'Name: value'"});
     const std::string_view name = head(value, colon);
     if (!is_token(name))
-        return p.fail("the name must be a token: letters, digits and !#$%&'*+-.^_`|~");
+        return p.fail({"the name must be a token: letters, digits and !#$%&'*+-.^_`|~"});
     for (const Written& written : written_by_us) {
-        if (equal_ignoring_case(name, written.name)) return p.fail(written.reason);
+        if (equal_ignoring_case(name, written.name)) return p.fail({written.reason});
     }
-    if (!is_field_value(tail(value, colon + 1))) return p.fail("the value ", field_value_rule);
+    if (!is_field_value(tail(value, colon + 1))) return p.fail({"the value ", field_value_rule});
     config.headers[config.header_count++] = value;
     return true;
 }
@@ -559,14 +589,15 @@ bool add_header(Parser& p, std::string_view value) {
     return true;
 }
 
-[[nodiscard]] bool add_route_path(Parser& p, std::string_view path, const RouteAnswer& answer) noexcept {
+[[nodiscard]] bool add_route_path(Parser& p, std::string_view path,
+                                  const RouteAnswer& answer) noexcept {
     Routes& routes = p.config.routes;
     if (!is_route_path(path)) {
-        return p.fail("the path must start with '/' and hold visible characters, no '?'");
+        return p.fail({"the path must start with '/' and hold visible characters, no '?'"});
     }
-    if (routes.count == Routes::max) return p.fail("at most ", Routes::max, " paths");
+    if (routes.count == Routes::max) return p.fail({"at most ", Routes::max, " paths"});
     for (std::uint8_t i = 0; i < routes.count; ++i) {
-        if (routes.paths[i] == path) return p.fail(path, " already has an answer");
+        if (routes.paths[i] == path) return p.fail({path, " already has an answer"});
     }
     routes.paths[routes.count] = path;
     p.config.route_answers[routes.count++] = answer;
@@ -576,7 +607,7 @@ bool add_header(Parser& p, std::string_view value) {
 // PATH=STATUS or PATH=STATUS:BODY; without a body, the status's reason phrase.
 bool add_route(Parser& p, std::string_view value) {
     const std::size_t equals = value.find('=');
-    if (equals == npos) return p.fail("must be PATH=STATUS or PATH=STATUS:BODY");
+    if (equals == npos) return p.fail({"must be PATH=STATUS or PATH=STATUS:BODY"});
     const std::string_view rest = tail(value, equals + 1);
     const std::size_t colon = rest.find(':');
     const std::optional<std::uint64_t> status = whole_in(p, head(rest, colon), 100, 999);
@@ -605,16 +636,16 @@ bool set_metrics_path(Parser& p, std::string_view value) {
 bool add_ready_condition(Parser& p, std::string_view value) {
     Config& config = p.config;
     if (config.ready_count == ready_conditions_max)
-        return p.fail("at most ", ready_conditions_max, " conditions");
+        return p.fail({"at most ", ready_conditions_max, " conditions"});
     ReadyCondition condition;
     if (value.starts_with("file:") && value.size() > 5) {
         condition.path = tail(value, 5);
     } else if (value.starts_with("tcp:")) {
         condition.tcp = true;
         if (!parse_address(p, tail(value, 4), condition.address)) return false;
-        if (condition.address.port == 0) return p.fail("the port must be from 1 to 65535");
+        if (condition.address.port == 0) return p.fail({"the port must be from 1 to 65535"});
     } else {
-        return p.fail("must be file:PATH or tcp:ADDR:PORT, like tcp:127.0.0.1:5432");
+        return p.fail({"must be file:PATH or tcp:ADDR:PORT, like tcp:127.0.0.1:5432"});
     }
     config.ready_when[config.ready_count++] = condition;
     return true;
@@ -647,14 +678,14 @@ void sort_routes(Parser& p) noexcept {
 }
 
 bool set_user(Parser& p, std::string_view value) {
-    if (value.empty() || value.size() > 64) return p.fail("must be a user name or UID[:GID]");
+    if (value.empty() || value.size() > 64) return p.fail({"must be a user name or UID[:GID]"});
     p.config.user = value;
     return true;
 }
 
 bool set_sandbox(Parser& p, std::string_view value) {
     const std::optional<std::uint32_t> on = find_choice(sandbox_states, value);
-    if (!on) return p.fail("must be ", Choices{sandbox_states});
+    if (!on) return p.fail({"must be ", Choices{sandbox_states}});
     p.config.sandbox = *on != 0;
     return true;
 }
@@ -696,13 +727,32 @@ bool ask_version(Parser& p, std::string_view) {
 
 // --- The table ----------------------------------------------------------------------------------
 
-constexpr Flag limit_flag(const char* name, LimitRule rule, const char* meaning) {
+struct LimitSpec {
+    Unit unit = Unit::count;
+    std::uint64_t min = 0;
+    std::uint64_t max = 0;
+    std::uint32_t Limits::*field = nullptr;
+    std::uint64_t Limits::*wide_field = nullptr;  // set instead of field for 64-bit limits
+};
+
+struct FlagSpec {
+    const char* name;
+    char short_name;
+    Form form;
+    Section section;
+    const char* metavar;
+    Handler handler;
+    const char* meaning;
+    LimitSpec limit{};  // set_limit's range and field
+};
+
+constexpr FlagSpec limit_flag(const char* name, LimitSpec rule, const char* meaning) {
     constexpr const char* metavars[] = {"N", "N", "BYTES", "MS"};  // by Unit
     return {name,      0,       Form::value, Section::limits, metavars[int(rule.unit)],
             set_limit, meaning, rule};
 }
 
-constexpr Flag flags[] = {
+constexpr FlagSpec flag_specs[] = {
     {"listen", 'l', Form::value, Section::listening, "ADDR:PORT", add_listen,
      "listen here, repeatable (default 0.0.0.0:8080):\n"
      "0.0.0.0:8080, 127.0.0.1:0, [::1]:8080, [::]:80, :8080 or 8080"},
@@ -812,18 +862,57 @@ constexpr Flag flags[] = {
     {"version", 'V', Form::action, Section::engine, "", ask_version, "print the version and exit"},
 };
 
-// Every name fits EnvName, and every 32-bit limit its field.
-constexpr bool flags_fit() {
-    for (const Flag& flag : flags) {
-        if (env_prefix.size() + std::string_view(flag.name).size() >= 48) return false;
-        if (flag.limit.field != nullptr && flag.limit.max > 0xffff'ffffu) return false;
+constexpr std::size_t limit_count = [] {
+    std::size_t count = 0;
+    for (const FlagSpec& spec : flag_specs) count += spec.section == Section::limits;
+    return count;
+}();
+
+constexpr std::array<Flag, std::size(flag_specs)> flags = [] {
+    std::array<Flag, std::size(flag_specs)> compact{};
+    std::uint8_t limit = 0;
+    for (std::size_t i = 0; i < compact.size(); ++i) {
+        const FlagSpec& spec = flag_specs[i];
+        const bool limited = spec.section == Section::limits;
+        compact[i] = {spec.name,       spec.metavar, spec.meaning,  spec.handler,
+                      spec.short_name, spec.form,    spec.section, limited ? limit++ : limit};
     }
-    return std::size(flags) <= flags_max;
+    return compact;
+}();
+
+constexpr std::array<LimitRule, limit_count> limit_rules = [] {
+    std::array<LimitRule, limit_count> compact{};
+    std::size_t i = 0;
+    for (const FlagSpec& spec : flag_specs) {
+        const LimitSpec& rule = spec.limit;
+        if (spec.section == Section::limits)
+            compact[i++] = {rule.field, rule.max, std::uint32_t(rule.min), rule.unit};
+    }
+    return compact;
+}();
+
+// Every name fits EnvName, every limit its field, and the one without a 32-bit field is
+// body_bytes_max (LimitRule's null field).
+constexpr bool flags_fit() {
+    for (const FlagSpec& spec : flag_specs) {
+        const LimitSpec& rule = spec.limit;
+        if (env_prefix.size() + std::string_view(spec.name).size() >= 48) return false;
+        if (rule.min > 0xffff'ffffu) return false;
+        if (rule.field != nullptr && rule.max > 0xffff'ffffu) return false;
+        const bool wide = rule.wide_field != nullptr;
+        if (spec.section == Section::limits && wide != (rule.field == nullptr)) return false;
+        if (wide && rule.wide_field != &Limits::body_bytes_max) return false;
+    }
+    return std::size(flag_specs) <= flags_max;
 }
 static_assert(flags_fit());
 
 std::size_t index_of(const Flag& flag) noexcept {
-    return std::size_t(&flag - flags);
+    return std::size_t(&flag - flags.data());
+}
+
+const LimitRule& rule_of(const Flag& flag) noexcept {
+    return limit_rules[flag.limit];
 }
 
 [[nodiscard]] const Flag* find_long(std::string_view name) noexcept {
@@ -878,15 +967,15 @@ bool parse_arguments(Parser& p, int argc, const char* const* argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string_view text = argv[i];
         const Argument argument = split_argument(text);
-        if (argument.name.empty()) return p.fail_plain(Shown{text}, ": unexpected argument");
-        if (argument.flag == nullptr) return p.fail_plain(Shown{argument.name}, ": unknown flag");
+        if (argument.name.empty()) return p.fail_plain({Shown{text}, ": unexpected argument"});
+        if (argument.flag == nullptr) return p.fail_plain({Shown{argument.name}, ": unknown flag"});
         const Flag& flag = *argument.flag;
         const bool takes_value = flag.form == Form::value;
         std::optional<std::string_view> value = argument.value;
         if (takes_value && !value && i + 1 < argc) value = argv[++i];
         p.origin_of(flag) = {value.value_or(""), true, false, takes_value && value};
-        if (!takes_value && value) return p.fail_at(flag, "takes no value");
-        if (takes_value && !value) return p.fail_at(flag, "needs a value");
+        if (!takes_value && value) return p.fail_at(&flag, {"takes no value"});
+        if (takes_value && !value) return p.fail_at(&flag, {"needs a value"});
         if (!apply(p, flag, *value) || p.result.outcome != ParseOutcome::run) return false;
     }
     return true;
@@ -913,7 +1002,7 @@ bool parse_environment(Parser& p, const char* const* environment) {
         origin = {*value, true, true, true};
         if (flag.form == Form::toggle) {
             const std::optional<std::uint32_t> on = find_choice(switch_words, *value);
-            if (!on) return p.fail_at(flag, "must be 1 or 0 (or true, false, yes, no, on, off)");
+            if (!on) return p.fail_at(&flag, {"must be 1 or 0 (or true, false, yes, no, on, off)"});
             if (*on == 0) continue;
         }
         if (!apply(p, flag, *value)) return false;
@@ -929,7 +1018,8 @@ bool listen_by_default(Parser& p, const char* const* environment) {
     if (const std::optional<std::string_view> text = find_variable(environment, "PORT")) {
         const std::optional<std::uint16_t> number = parse_port(*text);
         if (!number)
-            return p.fail_plain("PORT=", Shown{*text}, ": must be a whole number from 0 to 65535");
+            return p.fail_plain(
+                {"PORT=", Shown{*text}, ": must be a whole number from 0 to 65535"});
         port = *number;
     }
     ListenAddress& address = config.listen[0];
@@ -946,12 +1036,12 @@ bool listen_by_default(Parser& p, const char* const* environment) {
 bool check_order(Parser& p, std::string_view smaller_name, std::string_view larger_name) {
     const Flag& smaller = *find_long(smaller_name);
     const Flag& larger = *find_long(larger_name);
-    const std::uint64_t small = limit_value(p.config.limits, smaller.limit);
-    const std::uint64_t large = limit_value(p.config.limits, larger.limit);
+    const std::uint64_t small = limit_value(p.config.limits, rule_of(smaller));
+    const std::uint64_t large = limit_value(p.config.limits, rule_of(larger));
     if (small <= large) return true;
     if (p.origin_of(smaller).given || !p.origin_of(larger).given)
-        return p.fail_at(smaller, "must not exceed --", larger.name, " (", large, ")");
-    return p.fail_at(larger, "must be at least --", smaller.name, " (", small, ")");
+        return p.fail_at(&smaller, {"must not exceed --", larger.name, " (", large, ")"});
+    return p.fail_at(&larger, {"must be at least --", smaller.name, " (", small, ")"});
 }
 
 bool check_limits(Parser& p) {
@@ -959,20 +1049,20 @@ bool check_limits(Parser& p) {
     if (!check_order(p, "batch-count", "owed-max")) return false;
     // Every value passed its own range: only a relation added to limits.hpp alone lands here.
     if (!limits_related_validly(p.config.limits))
-        return p.fail_plain("limits: the values do not fit together (limits_related_validly)");
+        return p.fail_plain({"limits: the values do not fit together (limits_related_validly)"});
     return true;
 }
 
 // --ready-when gates the --ready-path: alone, it would gate nothing.
 bool check_readiness(Parser& p) noexcept {
     if (p.config.ready_count == 0 || !p.ready_path.empty()) return true;
-    return p.fail_at(*find_long("ready-when"),
-                     "needs --ready-path, the path that answers 503 until every condition holds");
+    return p.fail_at(find_long("ready-when"),
+                     {"needs --ready-path, the path that answers 503 until every condition holds"});
 }
 
 bool fail_errno(Parser& p, int number) {
     char text[96] = {};
-    return p.fail(Text{text}.add_errno(number).view());
+    return p.fail({Text{text}.add_errno(number).view()});
 }
 
 // Up to `bytes`, fewer if the file shrank since fstat; -errno when a read fails.
@@ -1001,9 +1091,9 @@ bool read_body_file(Parser& p) {
     char* data = fits ? static_cast<char*>(std::malloc(bytes + 1)) : nullptr;
     const std::int64_t got = data != nullptr ? read_all(fd, data, bytes) : 0;
     close(fd);
-    if (!regular) return p.fail("must name a regular file");
+    if (!regular) return p.fail({"must name a regular file"});
     if (!fits)
-        return p.fail("is ", bytes, " bytes, past ", Amount{Unit::bytes, body_bytes_ceiling});
+        return p.fail({"is ", bytes, " bytes, past ", Amount{Unit::bytes, body_bytes_ceiling}});
     if (data == nullptr) return fail_errno(p, ENOMEM);
     if (got < 0) {
         std::free(data);
@@ -1041,7 +1131,7 @@ bool make_body(Parser& p) {
 // --- Help ---------------------------------------------------------------------------------------
 
 constexpr std::size_t help_column = 38;  // where meanings start
-constexpr std::string_view section_titles[] = {
+constexpr const char* section_titles[] = {
     "Listening and threads", "Answer", "Readiness, metrics and logs",
     "Limits (bytes take K, M or G; times ms or s)", "Engine and output"};
 
@@ -1063,9 +1153,11 @@ void add_help_line(Text& text, const Flag& flag) {
             for (std::size_t column = 0; column < help_column; ++column) text.push(' ');
         }
     }
-    if (flag.section == Section::limits)
-        add_part(text.add(" (default "), Amount{flag.limit.unit, limit_value(Limits{}, flag.limit)})
-            .push(')');
+    if (flag.section == Section::limits) {
+        const LimitRule& rule = rule_of(flag);
+        add_amount(text.add(" (default "), rule.unit, limit_value(Limits{}, rule));
+        text.push(')');
+    }
     text.push('\n');
 }
 
