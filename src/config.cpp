@@ -3,7 +3,6 @@
 // read and --body-size filled once, after every flag passed. Knows no sockets and no rings.
 #include "uring_okay/config.hpp"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -18,9 +17,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <new>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include "uring_okay/text.hpp"
@@ -1237,7 +1238,10 @@ void add_help_line(Text& text, const Flag& flag) {
 ParseResult parse_config(int argc, const char* const* argv, const char* const* environment,
                          Config& config) noexcept {
     ParseResult result;
-    config = Config{};
+    // Defaults, whatever it held: Config's own constructor, which main and healthcheck call too
+    // (`config = Config{}` inlined a second copy of it, 256 B).
+    static_assert(std::is_trivially_destructible_v<Config>);
+    new (&config) Config;
     Parser p{config, result};
     if (parse_arguments(p, argc, argv) && parse_environment(p, environment) &&
         listen_by_default(p, environment) && check_limits(p) && make_body(p) && check_readiness(p))
