@@ -305,11 +305,20 @@ constexpr Choice features[] = {{"defer-taskrun", feature::defer_taskrun},
     return parse_whole(text);
 }
 
+// "must be a byte count from 16 to 1M, like 4096 or 4K": the value is not in [min, max].
+bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noexcept {
+    constexpr const char* kinds[] = {"a whole number", "a power of two", "a byte count",
+                                     "a duration"};  // by Unit
+    constexpr const char* examples[] = {"", "", ", like 4096 or 4K", ", like 250ms or 10s"};
+    return p.fail({"must be ", kinds[int(unit)], " from ", Amount{unit, min}, " to ",
+                   Amount{unit, max}, examples[int(unit)]});
+}
+
 [[nodiscard]] std::optional<std::uint64_t> whole_in(Parser& p, std::string_view value,
                                                     std::uint64_t min, std::uint64_t max) noexcept {
     const std::optional<std::uint64_t> number = parse_whole(value);
     if (number && *number >= min && *number <= max) return number;
-    p.fail({"must be a whole number from ", min, " to ", max});
+    fail_range(p, Unit::count, min, max);
     return std::nullopt;
 }
 
@@ -354,22 +363,6 @@ constexpr std::string_view field_value_rule =
 
 [[nodiscard]] std::uint64_t limit_value(const Limits& limits, const LimitRule& rule) noexcept {
     return rule.field != nullptr ? limits.*rule.field : limits.body_bytes_max;
-}
-
-bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noexcept {
-    const Amount low{unit, min};
-    const Amount high{unit, max};
-    switch (unit) {
-        case Unit::count:
-            return p.fail({"must be a whole number from ", min, " to ", max});
-        case Unit::power_of_two:
-            return p.fail({"must be a power of two from ", min, " to ", max});
-        case Unit::bytes:
-            return p.fail({"must be a byte count from ", low, " to ", high, ", like 4096 or 4K"});
-        case Unit::ms:
-            return p.fail({"must be a duration from ", low, " to ", high, ", like 250ms or 10s"});
-    }
-    return false;
 }
 
 bool set_limit(Parser& p, std::string_view value) {
