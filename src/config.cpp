@@ -536,18 +536,25 @@ bool set_cpus(Parser& p, std::string_view value) {
     }
 }
 
+// One of `choices` by name, or the usage error "must be a, b or c".
+[[nodiscard]] std::optional<std::uint32_t> choose(Parser& p, std::string_view value,
+                                                  std::span<const Choice> choices,
+                                                  const char* lead = "must be ") noexcept {
+    const std::optional<std::uint32_t> choice = find_choice(choices, value);
+    if (!choice) p.fail({lead, Choices{choices}});
+    return choice;
+}
+
 bool set_engine(Parser& p, std::string_view value) {
-    const std::optional<std::uint32_t> engine = find_choice(engines, value);
-    if (!engine) return p.fail({"must be ", Choices{engines}});
-    p.config.engine = EngineChoice(*engine);
-    return true;
+    const std::optional<std::uint32_t> engine = choose(p, value, engines);
+    if (engine) p.config.engine = EngineChoice(*engine);
+    return engine.has_value();
 }
 
 bool add_disabled(Parser& p, std::string_view value) {
-    const std::optional<std::uint32_t> bit = find_choice(features, value);
-    if (!bit) return p.fail({"must be one of ", Choices{features}});
-    p.config.disabled_features |= *bit;
-    return true;
+    const std::optional<std::uint32_t> bit = choose(p, value, features, "must be one of ");
+    if (bit) p.config.disabled_features |= *bit;
+    return bit.has_value();
 }
 
 bool set_status(Parser& p, std::string_view value) {
@@ -746,10 +753,9 @@ bool set_user(Parser& p, std::string_view value) {
 }
 
 bool set_sandbox(Parser& p, std::string_view value) {
-    const std::optional<std::uint32_t> on = find_choice(sandbox_states, value);
-    if (!on) return p.fail({"must be ", Choices{sandbox_states}});
-    p.config.sandbox = *on != 0;
-    return true;
+    const std::optional<std::uint32_t> on = choose(p, value, sandbox_states);
+    if (on) p.config.sandbox = *on != 0;
+    return on.has_value();
 }
 
 bool set_quiet(Parser& p, std::string_view) {
