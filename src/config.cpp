@@ -410,7 +410,8 @@ bool set_limit(Parser& p, std::string_view value) {
     std::uint8_t bytes[16] = {};
     int groups = 0;  // in `bytes`, counting one for the gap
     int gap = -1;    // the group "::" stands at
-    if (*text == ':' && *++text != ':') return false;  // a leading ':' only as "::"
+    // A leading ':' only as "::".
+    if (*text == ':' && *++text != ':') return false;
     for (;;) {
         if (*text == ':' && gap < 0) {  // the second ':' of "::"
             gap = groups++;
@@ -721,12 +722,19 @@ bool add_ready_condition(Parser& p, std::string_view value) {
 }
 
 // --delay and --drain-delay: a duration from 0 to a day.
-template <std::uint32_t Config::*field>
-bool set_duration(Parser& p, std::string_view value) {
+bool set_duration(Parser& p, std::string_view value, std::uint32_t& field_ms) {
     const std::optional<std::uint64_t> ms = parse_scaled(value, duration_units);
     if (!ms || *ms > day_ms) return fail_range(p, Unit::ms, 0, day_ms);
-    p.config.*field = std::uint32_t(*ms);
+    field_ms = std::uint32_t(*ms);
     return true;
+}
+
+bool set_delay(Parser& p, std::string_view value) {
+    return set_duration(p, value, p.config.delay_ms);
+}
+
+bool set_drain_delay(Parser& p, std::string_view value) {
+    return set_duration(p, value, p.config.drain_delay_ms);
 }
 
 // Sorted, so the framer can narrow the candidates byte by byte; the health route found again.
@@ -848,10 +856,9 @@ constexpr FlagSpec flag_specs[] = {
      "repeatable: /missing=404, /hi=200:hello (body: the reason)"},
     {"health-path", 0, Form::value, Section::answer, "PATH", set_health_path,
      "answers 200 OK, and 503 once a drain begins"},
-    {"delay", 0, Form::value, Section::answer, "DURATION", set_duration<&Config::delay_ms>,
+    {"delay", 0, Form::value, Section::answer, "DURATION", set_delay,
      "each answer leaves no sooner than this after its request: 5ms"},
-    {"drain-delay", 0, Form::value, Section::answer, "DURATION",
-     set_duration<&Config::drain_delay_ms>,
+    {"drain-delay", 0, Form::value, Section::answer, "DURATION", set_drain_delay,
      "on SIGTERM, first answer all 503 and close for this long"},
     {"minimal", 0, Form::toggle, Section::answer, "", set_minimal,
      "only the status line, Content-Length and the body"},
@@ -942,7 +949,7 @@ constexpr std::array<Flag, std::size(flag_specs)> flags = [] {
     for (std::size_t i = 0; i < compact.size(); ++i) {
         const FlagSpec& spec = flag_specs[i];
         const bool limited = spec.section == Section::limits;
-        compact[i] = {spec.name,       spec.metavar, spec.meaning,  spec.handler,
+        compact[i] = {spec.name,       spec.metavar, spec.meaning, spec.handler,
                       spec.short_name, spec.form,    spec.section, limited ? limit++ : limit};
     }
     return compact;
