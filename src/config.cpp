@@ -181,17 +181,23 @@ enum class Form : std::uint8_t {
 };
 enum class Section : std::uint8_t { listening, answer, operations, limits, engine };
 
-// A flag as parsing and --help use it. The table below is written with whole rules (FlagSpec)
-// and made compact at compile time: limits keep their rules apart, in limit_rules.
+// A flag as parsing and --help use it. The table below is written with whole strings and rules
+// (FlagSpec) and made compact at compile time: its strings packed into one array and its handlers
+// into another, each once, and the rules of limits apart, in limit_rules.
 struct Flag {
-    const char* name;     // --name, and URING_OKAY_NAME in the environment
-    const char* metavar;  // --help's word for the value
-    const char* meaning;  // --help's text: '\n' continues under it; limits add the default
-    Handler handler;
-    char short_name;  // -x, or 0
+    std::uint16_t name_at;     // --name, and URING_OKAY_NAME in the environment
+    std::uint16_t metavar_at;  // --help's word for the value
+    std::uint16_t meaning_at;  // --help's text: '\n' continues under it; limits add the default
+    char short_name;           // -x, or 0
     Form form;
     Section section;
+    std::uint8_t handler_at;
     std::uint8_t limit;  // Section::limits: its rule in limit_rules
+
+    [[nodiscard]] std::string_view name() const noexcept;
+    [[nodiscard]] std::string_view metavar() const noexcept;
+    [[nodiscard]] std::string_view meaning() const noexcept;
+    [[nodiscard]] Handler handler() const noexcept;
 };
 
 struct LimitRule {
@@ -215,10 +221,10 @@ constexpr std::size_t flags_max = 56;
 
 void add_origin(Text& text, const Flag& flag, const Origin& origin) noexcept {
     if (origin.from_env) {
-        add_shown(text.add(EnvName{flag.name}.view()).push('='), origin.value);
+        add_shown(text.add(EnvName{flag.name()}.view()).push('='), origin.value);
         return;
     }
-    text.add("--").add(flag.name);
+    text.add("--").add(flag.name());
     if (origin.has_value) add_shown(text.push(' '), origin.value);
 }
 
@@ -577,9 +583,9 @@ enum class Claim : std::uint8_t { take, leave, refused };
     const bool held_from_env = p.origin_of(*holder).from_env;
     if (p.origin_of(*p.flag).from_env && !held_from_env) return Claim::leave;
     if (held_from_env)
-        (void)p.fail({"cannot be combined with ", EnvName{holder->name}.view()});
+        (void)p.fail({"cannot be combined with ", EnvName{holder->name()}.view()});
     else
-        (void)p.fail({"cannot be combined with --", holder->name});
+        (void)p.fail({"cannot be combined with --", holder->name()});
     return Claim::refused;
 }
 
@@ -943,17 +949,84 @@ constexpr std::size_t limit_count = [] {
     return count;
 }();
 
-constexpr std::array<Flag, std::size(flag_specs)> flags = [] {
-    std::array<Flag, std::size(flag_specs)> compact{};
+// The table as parsing keeps it: rows of Flag with 16-bit offsets instead of pointers, each string
+// once in `text` (NUL-terminated), each handler once in `handlers`. 12 bytes a row instead of 80.
+template <std::size_t text_bytes, std::size_t handler_count>
+struct PackedFlags {
+    std::array<Flag, std::size(flag_specs)> flags{};
+    std::array<char, text_bytes> text{};
+    std::array<Handler, handler_count> handlers{};
+    std::size_t bytes = 0;  // of `text` used
+    std::size_t handlers_used = 0;
+    std::array<std::string_view, 3 * std::size(flag_specs)> strings{};  // added, in order
+    std::array<std::uint16_t, 3 * std::size(flag_specs)> string_at{};
+    std::size_t strings_used = 0;
+
+    constexpr std::uint16_t add(std::string_view string) {
+        for (std::size_t i = 0; i < strings_used; ++i) {
+            if (strings[i] == string) return string_at[i];
+        }
+        strings[strings_used] = string;
+        string_at[strings_used++] = std::uint16_t(bytes);
+        for (const char c : string) text[bytes++] = c;
+        text[bytes++] = '\0';
+        return string_at[strings_used - 1];
+    }
+    constexpr std::uint8_t add(Handler handler) {
+        std::size_t at = 0;
+        while (at < handlers_used && handlers[at] != handler) ++at;
+        if (at == handlers_used) handlers[handlers_used++] = handler;
+        return std::uint8_t(at);
+    }
+};
+
+// Sized generously first (packed_flags_sized), then exactly (packed_flags); only the three arrays
+// taken from the second are in the binary.
+template <std::size_t text_bytes, std::size_t handler_count>
+constexpr PackedFlags<text_bytes, handler_count> pack_flags() {
+    PackedFlags<text_bytes, handler_count> packed;
     std::uint8_t limit = 0;
-    for (std::size_t i = 0; i < compact.size(); ++i) {
+    for (std::size_t i = 0; i < std::size(flag_specs); ++i) {
         const FlagSpec& spec = flag_specs[i];
         const bool limited = spec.section == Section::limits;
-        compact[i] = {spec.name,       spec.metavar, spec.meaning, spec.handler,
-                      spec.short_name, spec.form,    spec.section, limited ? limit++ : limit};
+        Flag& flag = packed.flags[i];
+        flag.name_at = packed.add(spec.name);
+        flag.metavar_at = packed.add(spec.metavar);
+        flag.meaning_at = packed.add(spec.meaning);
+        flag.short_name = spec.short_name;
+        flag.form = spec.form;
+        flag.section = spec.section;
+        flag.handler_at = packed.add(spec.handler);
+        flag.limit = limited ? limit++ : limit;
     }
-    return compact;
-}();
+    return packed;
+}
+constexpr auto packed_flags_sized = pack_flags<8192, 64>();
+static_assert(packed_flags_sized.bytes < 8192 && packed_flags_sized.handlers_used < 64);
+constexpr auto packed_flags =
+    pack_flags<packed_flags_sized.bytes, packed_flags_sized.handlers_used>();
+constexpr auto flags = packed_flags.flags;
+constexpr auto flag_text = packed_flags.text;
+constexpr auto handlers = packed_flags.handlers;
+
+// The NUL-terminated string at `at` in flag_text.
+[[nodiscard]] std::string_view text_at(std::uint16_t at) noexcept {
+    std::size_t bytes = 0;
+    while (flag_text[at + bytes] != '\0') ++bytes;
+    return {flag_text.data() + at, bytes};
+}
+std::string_view Flag::name() const noexcept {
+    return text_at(name_at);
+}
+std::string_view Flag::metavar() const noexcept {
+    return text_at(metavar_at);
+}
+std::string_view Flag::meaning() const noexcept {
+    return text_at(meaning_at);
+}
+Handler Flag::handler() const noexcept {
+    return handlers[handler_at];
+}
 
 constexpr std::array<LimitRule, limit_count> limit_rules = [] {
     std::array<LimitRule, limit_count> compact{};
@@ -992,7 +1065,7 @@ const LimitRule& rule_of(const Flag& flag) noexcept {
 
 [[nodiscard]] const Flag* find_long(std::string_view name) noexcept {
     for (const Flag& flag : flags) {
-        if (flag.name == name) return &flag;
+        if (flag.name() == name) return &flag;
     }
     return nullptr;
 }
@@ -1034,7 +1107,7 @@ struct Argument {
 
 bool apply(Parser& p, const Flag& flag, std::string_view value) {
     p.flag = &flag;
-    return flag.handler(p, value);
+    return flag.handler()(p, value);
 }
 
 // False when parsing stops here: a usage error, or --help or --version.
@@ -1072,7 +1145,7 @@ bool parse_environment(Parser& p, const char* const* environment) {
         Origin& origin = p.origin_of(flag);
         if (flag.form == Form::action || origin.given) continue;
         const std::optional<std::string_view> value =
-            find_variable(environment, EnvName{flag.name}.view());
+            find_variable(environment, EnvName{flag.name()}.view());
         if (!value) continue;
         origin = {*value, true, true, true};
         if (flag.form == Form::toggle) {
@@ -1115,8 +1188,8 @@ bool check_order(Parser& p, std::string_view smaller_name, std::string_view larg
     const std::uint64_t large = limit_value(p.config.limits, rule_of(larger));
     if (small <= large) return true;
     if (p.origin_of(smaller).given || !p.origin_of(larger).given)
-        return p.fail_at(&smaller, {"must not exceed --", larger.name, " (", large, ")"});
-    return p.fail_at(&larger, {"must be at least --", smaller.name, " (", small, ")"});
+        return p.fail_at(&smaller, {"must not exceed --", larger.name(), " (", large, ")"});
+    return p.fail_at(&larger, {"must be at least --", smaller.name(), " (", small, ")"});
 }
 
 bool check_limits(Parser& p) {
@@ -1220,12 +1293,12 @@ void add_help_line(Text& text, const Flag& flag) {
         text.push('-').push(flag.short_name).add(", ");
     else
         text.add("    ");
-    text.add("--").add(flag.name);
-    if (*flag.metavar != '\0') text.push(' ').add(flag.metavar);
+    text.add("--").add(flag.name());
+    if (!flag.metavar().empty()) text.push(' ').add(flag.metavar());
     const std::size_t used = text.bytes() - start;
     for (std::size_t column = used; column < help_column || column < used + 2; ++column)
         text.push(' ');
-    for (const char c : std::string_view(flag.meaning)) {
+    for (const char c : flag.meaning()) {
         text.push(c);
         if (c == '\n') {
             for (std::size_t column = 0; column < help_column; ++column) text.push(' ');
