@@ -22,7 +22,6 @@
 #include <span>
 #include <string_view>
 #include <type_traits>
-#include <utility>
 
 #include "uring_okay/text.hpp"
 
@@ -672,11 +671,18 @@ bool add_header(Parser& p, std::string_view value) {
         return p.fail({"the path must start with '/' and hold visible characters, no '?'"});
     }
     if (routes.count == Routes::max) return p.fail({"at most ", Routes::max, " paths"});
+    // Kept sorted, so the framer can narrow the candidates byte by byte.
+    std::uint8_t at = 0;
     for (std::uint8_t i = 0; i < routes.count; ++i) {
         if (routes.paths[i] == path) return p.fail({path, " already has an answer"});
+        at += routes.paths[i] < path;
     }
-    routes.paths[routes.count] = path;
-    p.config.route_answers[routes.count++] = answer;
+    for (std::uint8_t i = routes.count++; i > at; --i) {
+        routes.paths[i] = routes.paths[i - 1];
+        p.config.route_answers[i] = p.config.route_answers[i - 1];
+    }
+    routes.paths[at] = path;
+    p.config.route_answers[at] = answer;
     return true;
 }
 
@@ -743,16 +749,9 @@ bool set_drain_delay(Parser& p, std::string_view value) {
     return set_duration(p, value, p.config.drain_delay_ms);
 }
 
-// Sorted, so the framer can narrow the candidates byte by byte; the health route found again.
-void sort_routes(Parser& p) noexcept {
+// The health, ready and metrics routes, by path: each was added among the others.
+void find_routes(Parser& p) noexcept {
     Routes& routes = p.config.routes;
-    RouteAnswer* answers = p.config.route_answers;
-    for (std::uint8_t i = 1; i < routes.count; ++i) {
-        for (std::uint8_t j = i; j > 0 && routes.paths[j] < routes.paths[j - 1]; --j) {
-            std::swap(routes.paths[j], routes.paths[j - 1]);
-            std::swap(answers[j], answers[j - 1]);
-        }
-    }
     for (std::uint8_t i = 0; i < routes.count; ++i) {
         if (!p.health_path.empty() && routes.paths[i] == p.health_path) routes.health = i + 1;
         if (!p.ready_path.empty() && routes.paths[i] == p.ready_path) routes.ready = i + 1;
@@ -1324,7 +1323,7 @@ ParseResult parse_config(int argc, const char* const* argv, const char* const* e
     Parser p{config, result};
     if (parse_arguments(p, argc, argv) && parse_environment(p, environment) &&
         listen_by_default(p, environment) && check_limits(p) && make_body(p) && check_readiness(p))
-        sort_routes(p);
+        find_routes(p);
     return result;
 }
 
