@@ -243,9 +243,14 @@ struct Parser {
 
     // Each writes the usage error "ORIGIN: reason" and returns false: `return p.fail({...})`.
     bool fail(std::initializer_list<Part> parts) noexcept { return fail_at(flag, parts); }
+    bool fail(const char* reason) noexcept;  // `return p.fail("needs a path")`
     bool fail_plain(std::initializer_list<Part> parts) noexcept { return fail_at(nullptr, parts); }
     bool fail_at(const Flag* which, std::initializer_list<Part> parts) noexcept;
 };
+
+bool Parser::fail(const char* reason) noexcept {
+    return fail_at(flag, {reason});
+}
 
 bool Parser::fail_at(const Flag* which, std::initializer_list<Part> parts) noexcept {
     result.outcome = ParseOutcome::usage_error;
@@ -361,7 +366,7 @@ bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noex
     }
     return true;
 }
-constexpr std::string_view field_value_rule =
+constexpr const char* field_value_rule =
     "may hold visible characters, spaces and tabs only: no CR, LF, NUL or other controls";
 
 // --- Handlers: each checks one value and stores it ----------------------------------------------
@@ -477,19 +482,19 @@ bool set_limit(Parser& p, std::string_view value) {
     std::string_view port = value;
     if (value.starts_with('[')) {
         const std::size_t close = value.find("]:");
-        if (close == npos) return p.fail({"an IPv6 address needs a port after it: [::1]:8080"});
+        if (close == npos) return p.fail("an IPv6 address needs a port after it: [::1]:8080");
         address.family = AF_INET6;
         host = head(tail(value, 1), close - 1);
         port = tail(value, close + 2);
     } else if (const std::size_t colon = value.rfind(':'); colon != npos) {
         if (colon > 0) host = head(value, colon);
         port = tail(value, colon + 1);
-        if (host.find(':') != npos) return p.fail({"an IPv6 address goes in brackets: [::1]:8080"});
+        if (host.find(':') != npos) return p.fail("an IPv6 address goes in brackets: [::1]:8080");
     }
     if (!parse_host(host, address.family, address.address))
-        return p.fail({"the address must be IPv4 like 127.0.0.1 or IPv6 in brackets like [::1]"});
+        return p.fail("the address must be IPv4 like 127.0.0.1 or IPv6 in brackets like [::1]");
     const std::optional<std::uint16_t> number = parse_port(port);
-    if (!number) return p.fail({"the port must be a whole number from 0 to 65535"});
+    if (!number) return p.fail("the port must be a whole number from 0 to 65535");
     address.port = *number;
     Text{address.text, sizeof address.text}.add(value);
     return true;
@@ -501,7 +506,7 @@ bool add_listen(Parser& p, std::string_view value) {
     ListenAddress address;
     if (!parse_address(p, value, address)) return false;
     // SO_REUSEPORT would let both bind and split the connections between them.
-    if (address.port != 0 && is_listed(config, address)) return p.fail({"given twice"});
+    if (address.port != 0 && is_listed(config, address)) return p.fail("given twice");
     config.listen[config.listen_count++] = address;
     return true;
 }
@@ -595,7 +600,7 @@ bool set_body(Parser& p, std::string_view value) {
 }
 
 bool set_body_file(Parser& p, std::string_view value) {
-    if (value.empty()) return p.fail({"needs a path"});
+    if (value.empty()) return p.fail("needs a path");
     const Claim claim = claim_body(p);
     if (claim == Claim::take) p.body_path = value;
     return claim != Claim::refused;
@@ -611,13 +616,13 @@ bool set_body_size(Parser& p, std::string_view value) {
 }
 
 bool set_content_type(Parser& p, std::string_view value) {
-    if (!is_field_value(value)) return p.fail({field_value_rule});
+    if (!is_field_value(value)) return p.fail(field_value_rule);
     p.config.content_type = value;
     return true;
 }
 
 bool set_server(Parser& p, std::string_view value) {
-    if (!is_field_value(value)) return p.fail({field_value_rule});
+    if (!is_field_value(value)) return p.fail(field_value_rule);
     p.config.server = value;
     return true;
 }
@@ -641,12 +646,12 @@ bool add_header(Parser& p, std::string_view value) {
     Config& config = p.config;
     if (config.header_count == headers_max) return p.fail({"at most ", headers_max, " fields"});
     const std::size_t colon = value.find(':');
-    if (colon == npos) return p.fail({"must be 'Name: value'"});
+    if (colon == npos) return p.fail("must be 'Name: value'");
     const std::string_view name = head(value, colon);
     if (!is_token(name))
-        return p.fail({"the name must be a token: letters, digits and !#$%&'*+-.^_`|~"});
+        return p.fail("the name must be a token: letters, digits and !#$%&'*+-.^_`|~");
     for (const Written& written : written_by_us) {
-        if (equal_ignoring_case(name, written.name)) return p.fail({written.reason});
+        if (equal_ignoring_case(name, written.name)) return p.fail(written.reason);
     }
     if (!is_field_value(tail(value, colon + 1))) return p.fail({"the value ", field_value_rule});
     config.headers[config.header_count++] = value;
@@ -668,7 +673,7 @@ bool add_header(Parser& p, std::string_view value) {
                                   const RouteAnswer& answer) noexcept {
     Routes& routes = p.config.routes;
     if (!is_route_path(path)) {
-        return p.fail({"the path must start with '/' and hold visible characters, no '?'"});
+        return p.fail("the path must start with '/' and hold visible characters, no '?'");
     }
     if (routes.count == Routes::max) return p.fail({"at most ", Routes::max, " paths"});
     // Kept sorted, so the framer can narrow the candidates byte by byte.
@@ -689,7 +694,7 @@ bool add_header(Parser& p, std::string_view value) {
 // PATH=STATUS or PATH=STATUS:BODY; without a body, the status's reason phrase.
 bool add_route(Parser& p, std::string_view value) {
     const std::size_t equals = value.find('=');
-    if (equals == npos) return p.fail({"must be PATH=STATUS or PATH=STATUS:BODY"});
+    if (equals == npos) return p.fail("must be PATH=STATUS or PATH=STATUS:BODY");
     const std::string_view rest = tail(value, equals + 1);
     const std::size_t colon = rest.find(':');
     const std::optional<std::uint64_t> status = whole_in(p, head(rest, colon), 100, 999);
@@ -725,9 +730,9 @@ bool add_ready_condition(Parser& p, std::string_view value) {
     } else if (value.starts_with("tcp:")) {
         condition.tcp = true;
         if (!parse_address(p, tail(value, 4), condition.address)) return false;
-        if (condition.address.port == 0) return p.fail({"the port must be from 1 to 65535"});
+        if (condition.address.port == 0) return p.fail("the port must be from 1 to 65535");
     } else {
-        return p.fail({"must be file:PATH or tcp:ADDR:PORT, like tcp:127.0.0.1:5432"});
+        return p.fail("must be file:PATH or tcp:ADDR:PORT, like tcp:127.0.0.1:5432");
     }
     config.ready_when[config.ready_count++] = condition;
     return true;
@@ -760,7 +765,7 @@ void find_routes(Parser& p) noexcept {
 }
 
 bool set_user(Parser& p, std::string_view value) {
-    if (value.empty() || value.size() > 64) return p.fail({"must be a user name or UID[:GID]"});
+    if (value.empty() || value.size() > 64) return p.fail("must be a user name or UID[:GID]");
     p.config.user = value;
     return true;
 }
@@ -1241,7 +1246,7 @@ bool read_body_file(Parser& p) {
     char* data = fits ? static_cast<char*>(std::malloc(bytes + 1)) : nullptr;
     const std::int64_t got = data != nullptr ? read_all(fd, data, bytes) : 0;
     close(fd);
-    if (!regular) return p.fail({"must name a regular file"});
+    if (!regular) return p.fail("must name a regular file");
     if (!fits)
         return p.fail({"is ", bytes, " bytes, past ", Amount{Unit::bytes, body_bytes_ceiling}});
     if (data == nullptr) return fail_errno(p, ENOMEM);
