@@ -1085,25 +1085,26 @@ const LimitRule& rule_of(const Flag& flag) noexcept {
 
 struct Argument {
     const Flag* flag = nullptr;
-    std::string_view name;                  // as typed, for "unknown flag"; empty: no flag at all
-    std::optional<std::string_view> value;  // after '=', or after -x
+    std::string_view name;        // as typed, for "unknown flag"; empty: no flag at all
+    const char* value = nullptr;  // the rest of the argument after '=', or after -x
 };
 
 // "--name", "--name=value", "-x" or "-xvalue". Short switches do not combine: -qV is unknown.
-[[nodiscard]] Argument split_argument(std::string_view text) noexcept {
+[[nodiscard]] Argument split_argument(const char* text) noexcept {
     Argument argument;
-    if (text.starts_with("--") && text.size() > 2) {
-        const std::size_t equals = text.find('=');
-        argument.name = head(text, equals);
-        if (equals != npos) argument.value = tail(text, equals + 1);
+    const std::string_view whole = text;
+    if (whole.starts_with("--") && whole.size() > 2) {
+        const std::size_t equals = whole.find('=');
+        argument.name = head(whole, equals);
+        if (equals != npos) argument.value = text + equals + 1;
         argument.flag = find_long(tail(argument.name, 2));
-    } else if (text.size() >= 2 && text[0] == '-' && text[1] != '-') {
-        argument.name = head(text, 2);
+    } else if (whole.size() >= 2 && text[0] == '-' && text[1] != '-') {
+        argument.name = head(whole, 2);
         argument.flag = find_short(text[1]);
-        if (text.size() > 2) argument.value = tail(text, 2);
+        if (text[2] != '\0') argument.value = text + 2;
         if (argument.value && argument.flag && argument.flag->form != Form::value) {
             argument.flag = nullptr;
-            argument.name = text;
+            argument.name = whole;
         }
     }
     return argument;
@@ -1117,18 +1118,18 @@ bool apply(Parser& p, const Flag& flag, std::string_view value) {
 // False when parsing stops here: a usage error, or --help or --version.
 bool parse_arguments(Parser& p, int argc, const char* const* argv) {
     for (int i = 1; i < argc; ++i) {
-        const std::string_view text = argv[i];
-        const Argument argument = split_argument(text);
-        if (argument.name.empty()) return p.fail_plain({Shown{text}, ": unexpected argument"});
+        const Argument argument = split_argument(argv[i]);
+        if (argument.name.empty()) return p.fail_plain({Shown{argv[i]}, ": unexpected argument"});
         if (argument.flag == nullptr) return p.fail_plain({Shown{argument.name}, ": unknown flag"});
         const Flag& flag = *argument.flag;
         const bool takes_value = flag.form == Form::value;
-        std::optional<std::string_view> value = argument.value;
-        if (takes_value && !value && i + 1 < argc) value = argv[++i];
-        p.origin_of(flag) = {value.value_or(""), true, false, takes_value && value};
-        if (!takes_value && value) return p.fail_at(&flag, {"takes no value"});
-        if (takes_value && !value) return p.fail_at(&flag, {"needs a value"});
-        if (!apply(p, flag, *value) || p.result.outcome != ParseOutcome::run) return false;
+        const char* value = argument.value;
+        if (takes_value && value == nullptr && i + 1 < argc) value = argv[++i];
+        Origin& origin = p.origin_of(flag);
+        origin = {value != nullptr ? value : "", true, false, takes_value && value != nullptr};
+        if (!takes_value && value != nullptr) return p.fail_at(&flag, {"takes no value"});
+        if (takes_value && value == nullptr) return p.fail_at(&flag, {"needs a value"});
+        if (!apply(p, flag, origin.value) || p.result.outcome != ParseOutcome::run) return false;
     }
     return true;
 }
