@@ -1287,6 +1287,7 @@ bool make_body(Parser& p) {
 // --- Help ---------------------------------------------------------------------------------------
 
 constexpr std::size_t help_column = 38;  // where meanings start
+constexpr Limits default_limits;
 constexpr const char* section_titles[] = {
     "Listening and threads", "Answer", "Readiness, metrics and logs",
     "Limits (bytes take K, M or G; times ms or s)", "Engine and output"};
@@ -1311,7 +1312,7 @@ void add_help_line(Text& text, const Flag& flag) {
     }
     if (flag.section == Section::limits) {
         const LimitRule& rule = rule_of(flag);
-        add_amount(text.add(" (default "), rule.unit, limit_value(Limits{}, rule));
+        add_amount(text.add(" (default "), rule.unit, limit_value(default_limits, rule));
         text.push(')');
     }
     text.push('\n');
