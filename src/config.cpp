@@ -66,8 +66,8 @@ struct Choices {  // "a, b or c"
     std::span<const Choice> choices;
 };
 
-// One piece of a message. Every message is a short list of them written by one function
-// (Parser::fail_at), so a call site costs a few stores rather than a template copy of its own.
+// What fills a "{}" in a message. One function writes every message (Parser::fail_at), so a call
+// site costs a pointer and a few stores rather than a template copy of its own.
 struct Part {
     enum class Kind : std::uint8_t { text, number, shown, amount, choices };
     Part(std::string_view text) noexcept : kind(Kind::text), text(text) {}
@@ -241,25 +241,35 @@ struct Parser {
 
     Origin& origin_of(const Flag& which) noexcept { return origins[index_of(which)]; }
 
-    // Each writes the usage error "ORIGIN: reason" and returns false: `return p.fail({...})`.
-    bool fail(std::initializer_list<Part> parts) noexcept { return fail_at(flag, parts); }
-    bool fail(const char* reason) noexcept;  // `return p.fail("needs a path")`
-    bool fail_plain(std::initializer_list<Part> parts) noexcept { return fail_at(nullptr, parts); }
-    bool fail_at(const Flag* which, std::initializer_list<Part> parts) noexcept;
+    // Each writes the usage error "ORIGIN: reason", each "{}" in `reason` filled by the next of
+    // `parts`, and returns false: `return p.fail("CPU {} is named twice", {cpu})`.
+    bool fail(const char* reason, std::initializer_list<Part> parts = {}) noexcept {
+        return fail_at(flag, reason, parts);
+    }
+    bool fail_plain(const char* reason, std::initializer_list<Part> parts = {}) noexcept {
+        return fail_at(nullptr, reason, parts);
+    }
+    bool fail_at(const Flag* which, const char* reason,
+                 std::initializer_list<Part> parts = {}) noexcept;
 };
 
-bool Parser::fail(const char* reason) noexcept {
-    return fail_at(flag, {reason});
-}
-
-bool Parser::fail_at(const Flag* which, std::initializer_list<Part> parts) noexcept {
+bool Parser::fail_at(const Flag* which, const char* reason,
+                     std::initializer_list<Part> parts) noexcept {
     result.outcome = ParseOutcome::usage_error;
     Text text{result.message};
     if (which != nullptr) {
         add_origin(text, *which, origin_of(*which));
         text.add(": ");
     }
-    for (const Part& part : parts) add_part(text, part);
+    const Part* part = parts.begin();
+    for (; *reason != '\0'; ++reason) {
+        if (reason[0] == '{' && reason[1] == '}' && part != parts.end()) {
+            add_part(text, *part++);
+            ++reason;
+        } else {
+            text.push(*reason);
+        }
+    }
     return false;
 }
 
@@ -320,8 +330,8 @@ bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noex
     constexpr const char* kinds[] = {"a whole number", "a power of two", "a byte count",
                                      "a duration"};  // by Unit
     constexpr const char* examples[] = {"", "", ", like 4096 or 4K", ", like 250ms or 10s"};
-    return p.fail({"must be ", kinds[int(unit)], " from ", Amount{unit, min}, " to ",
-                   Amount{unit, max}, examples[int(unit)]});
+    return p.fail("must be {} from {} to {}{}",
+                  {kinds[int(unit)], Amount{unit, min}, Amount{unit, max}, examples[int(unit)]});
 }
 
 [[nodiscard]] std::optional<std::uint64_t> whole_in(Parser& p, std::string_view value,
@@ -502,7 +512,7 @@ bool set_limit(Parser& p, std::string_view value) {
 
 bool add_listen(Parser& p, std::string_view value) {
     Config& config = p.config;
-    if (config.listen_count == listen_max) return p.fail({"at most ", listen_max, " addresses"});
+    if (config.listen_count == listen_max) return p.fail("at most {} addresses", {listen_max});
     ListenAddress address;
     if (!parse_address(p, value, address)) return false;
     // SO_REUSEPORT would let both bind and split the connections between them.
@@ -524,11 +534,11 @@ bool add_cpus(Parser& p, std::string_view item, std::uint64_t (&seen)[cpus_max /
     const std::optional<std::uint64_t> last =
         dash == npos ? first : parse_whole(tail(item, dash + 1));
     if (!first || !last || *first >= cpus_max || *last >= cpus_max)
-        return p.fail({"CPUs must be numbers from 0 to ", cpus_max - 1, ", like 0,2 or 1-3,5"});
-    if (*first > *last) return p.fail({"the range ", *first, "-", *last, " runs backwards"});
+        return p.fail("CPUs must be numbers from 0 to {}, like 0,2 or 1-3,5", {cpus_max - 1});
+    if (*first > *last) return p.fail("the range {}-{} runs backwards", {*first, *last});
     for (std::uint64_t cpu = *first; cpu <= *last; ++cpu) {
         const std::uint64_t bit = 1ull << (cpu % 64);
-        if (seen[cpu / 64] & bit) return p.fail({"CPU ", cpu, " is named twice"});
+        if (seen[cpu / 64] & bit) return p.fail("CPU {} is named twice", {cpu});
         seen[cpu / 64] |= bit;
         p.config.cpus[p.config.cpu_count++] = std::uint16_t(cpu);  // fits: each CPU once
     }
@@ -550,9 +560,9 @@ bool set_cpus(Parser& p, std::string_view value) {
 // One of `choices` by name, or the usage error "must be a, b or c".
 [[nodiscard]] std::optional<std::uint32_t> choose(Parser& p, std::string_view value,
                                                   std::span<const Choice> choices,
-                                                  const char* lead = "must be ") noexcept {
+                                                  const char* reason = "must be {}") noexcept {
     const std::optional<std::uint32_t> choice = find_choice(choices, value);
-    if (!choice) p.fail({lead, Choices{choices}});
+    if (!choice) p.fail(reason, {Choices{choices}});
     return choice;
 }
 
@@ -563,7 +573,7 @@ bool set_engine(Parser& p, std::string_view value) {
 }
 
 bool add_disabled(Parser& p, std::string_view value) {
-    const std::optional<std::uint32_t> bit = choose(p, value, features, "must be one of ");
+    const std::optional<std::uint32_t> bit = choose(p, value, features, "must be one of {}");
     if (bit) p.config.disabled_features |= *bit;
     return bit.has_value();
 }
@@ -587,9 +597,9 @@ enum class Claim : std::uint8_t { take, leave, refused };
     const bool held_from_env = p.origin_of(*holder).from_env;
     if (p.origin_of(*p.flag).from_env && !held_from_env) return Claim::leave;
     if (held_from_env)
-        (void)p.fail({"cannot be combined with ", EnvName{holder->name()}.view()});
+        (void)p.fail("cannot be combined with {}", {EnvName{holder->name()}.view()});
     else
-        (void)p.fail({"cannot be combined with --", holder->name()});
+        (void)p.fail("cannot be combined with --{}", {holder->name()});
     return Claim::refused;
 }
 
@@ -644,7 +654,7 @@ constexpr Written written_by_us[] = {
 // "Name: value", kept as given: the response writes it as one field line.
 bool add_header(Parser& p, std::string_view value) {
     Config& config = p.config;
-    if (config.header_count == headers_max) return p.fail({"at most ", headers_max, " fields"});
+    if (config.header_count == headers_max) return p.fail("at most {} fields", {headers_max});
     const std::size_t colon = value.find(':');
     if (colon == npos) return p.fail("must be 'Name: value'");
     const std::string_view name = head(value, colon);
@@ -653,7 +663,7 @@ bool add_header(Parser& p, std::string_view value) {
     for (const Written& written : written_by_us) {
         if (equal_ignoring_case(name, written.name)) return p.fail(written.reason);
     }
-    if (!is_field_value(tail(value, colon + 1))) return p.fail({"the value ", field_value_rule});
+    if (!is_field_value(tail(value, colon + 1))) return p.fail("the value {}", {field_value_rule});
     config.headers[config.header_count++] = value;
     return true;
 }
@@ -675,11 +685,11 @@ bool add_header(Parser& p, std::string_view value) {
     if (!is_route_path(path)) {
         return p.fail("the path must start with '/' and hold visible characters, no '?'");
     }
-    if (routes.count == Routes::max) return p.fail({"at most ", Routes::max, " paths"});
+    if (routes.count == Routes::max) return p.fail("at most {} paths", {Routes::max});
     // Kept sorted, so the framer can narrow the candidates byte by byte.
     std::uint8_t at = 0;
     for (std::uint8_t i = 0; i < routes.count; ++i) {
-        if (routes.paths[i] == path) return p.fail({path, " already has an answer"});
+        if (routes.paths[i] == path) return p.fail("{} already has an answer", {path});
         at += routes.paths[i] < path;
     }
     for (std::uint8_t i = routes.count++; i > at; --i) {
@@ -723,7 +733,7 @@ bool set_metrics_path(Parser& p, std::string_view value) {
 bool add_ready_condition(Parser& p, std::string_view value) {
     Config& config = p.config;
     if (config.ready_count == ready_conditions_max)
-        return p.fail({"at most ", ready_conditions_max, " conditions"});
+        return p.fail("at most {} conditions", {ready_conditions_max});
     ReadyCondition condition;
     if (value.starts_with("file:") && value.size() > 5) {
         condition.path = tail(value, 5);
@@ -1119,16 +1129,16 @@ bool apply(Parser& p, const Flag& flag, std::string_view value) {
 bool parse_arguments(Parser& p, int argc, const char* const* argv) {
     for (int i = 1; i < argc; ++i) {
         const Argument argument = split_argument(argv[i]);
-        if (argument.name.empty()) return p.fail_plain({Shown{argv[i]}, ": unexpected argument"});
-        if (argument.flag == nullptr) return p.fail_plain({Shown{argument.name}, ": unknown flag"});
+        if (argument.name.empty()) return p.fail_plain("{}: unexpected argument", {Shown{argv[i]}});
+        if (argument.flag == nullptr) return p.fail_plain("{}: unknown flag", {Shown{argument.name}});
         const Flag& flag = *argument.flag;
         const bool takes_value = flag.form == Form::value;
         const char* value = argument.value;
         if (takes_value && value == nullptr && i + 1 < argc) value = argv[++i];
         Origin& origin = p.origin_of(flag);
         origin = {value != nullptr ? value : "", true, false, takes_value && value != nullptr};
-        if (!takes_value && value != nullptr) return p.fail_at(&flag, {"takes no value"});
-        if (takes_value && value == nullptr) return p.fail_at(&flag, {"needs a value"});
+        if (!takes_value && value != nullptr) return p.fail_at(&flag, "takes no value");
+        if (takes_value && value == nullptr) return p.fail_at(&flag, "needs a value");
         if (!apply(p, flag, origin.value) || p.result.outcome != ParseOutcome::run) return false;
     }
     return true;
@@ -1155,7 +1165,7 @@ bool parse_environment(Parser& p, const char* const* environment) {
         origin = {*value, true, true, true};
         if (flag.form == Form::toggle) {
             const std::optional<std::uint32_t> on = find_choice(switch_words, *value);
-            if (!on) return p.fail_at(&flag, {"must be 1 or 0 (or true, false, yes, no, on, off)"});
+            if (!on) return p.fail_at(&flag, "must be 1 or 0 (or true, false, yes, no, on, off)");
             if (*on == 0) continue;
         }
         if (!apply(p, flag, *value)) return false;
@@ -1171,8 +1181,7 @@ bool listen_by_default(Parser& p, const char* const* environment) {
     if (const std::optional<std::string_view> text = find_variable(environment, "PORT")) {
         const std::optional<std::uint16_t> number = parse_port(*text);
         if (!number)
-            return p.fail_plain(
-                {"PORT=", Shown{*text}, ": must be a whole number from 0 to 65535"});
+            return p.fail_plain("PORT={}: must be a whole number from 0 to 65535", {Shown{*text}});
         port = *number;
     }
     ListenAddress& address = config.listen[0];
@@ -1193,8 +1202,8 @@ bool check_order(Parser& p, std::string_view smaller_name, std::string_view larg
     const std::uint64_t large = limit_value(p.config.limits, rule_of(larger));
     if (small <= large) return true;
     if (p.origin_of(smaller).given || !p.origin_of(larger).given)
-        return p.fail_at(&smaller, {"must not exceed --", larger.name(), " (", large, ")"});
-    return p.fail_at(&larger, {"must be at least --", smaller.name(), " (", small, ")"});
+        return p.fail_at(&smaller, "must not exceed --{} ({})", {larger.name(), large});
+    return p.fail_at(&larger, "must be at least --{} ({})", {smaller.name(), small});
 }
 
 bool check_limits(Parser& p) {
@@ -1202,7 +1211,7 @@ bool check_limits(Parser& p) {
     if (!check_order(p, "batch-count", "owed-max")) return false;
     // Every value passed its own range: only a relation added to limits.hpp alone lands here.
     if (!limits_related_validly(p.config.limits))
-        return p.fail_plain({"limits: the values do not fit together (limits_related_validly)"});
+        return p.fail_plain("limits: the values do not fit together (limits_related_validly)");
     return true;
 }
 
@@ -1210,12 +1219,12 @@ bool check_limits(Parser& p) {
 bool check_readiness(Parser& p) noexcept {
     if (p.config.ready_count == 0 || !p.ready_path.empty()) return true;
     return p.fail_at(find_long("ready-when"),
-                     {"needs --ready-path, the path that answers 503 until every condition holds"});
+                     "needs --ready-path, the path that answers 503 until every condition holds");
 }
 
 bool fail_errno(Parser& p, int number) {
     char text[96] = {};
-    return p.fail({Text{text}.add_errno(number).view()});
+    return p.fail("{}", {Text{text}.add_errno(number).view()});
 }
 
 // Up to `bytes`, fewer if the file shrank since fstat; -errno when a read fails.
@@ -1249,7 +1258,7 @@ bool read_body_file(Parser& p) {
     close(fd);
     if (!regular) return p.fail("must name a regular file");
     if (!fits)
-        return p.fail({"is ", bytes, " bytes, past ", Amount{Unit::bytes, body_bytes_ceiling}});
+        return p.fail("is {} bytes, past {}", {bytes, Amount{Unit::bytes, body_bytes_ceiling}});
     if (data == nullptr) return fail_errno(p, ENOMEM);
     if (got < 0) {
         std::free(data);
