@@ -1130,7 +1130,8 @@ bool parse_arguments(Parser& p, int argc, const char* const* argv) {
     for (int i = 1; i < argc; ++i) {
         const Argument argument = split_argument(argv[i]);
         if (argument.name.empty()) return p.fail_plain("{}: unexpected argument", {Shown{argv[i]}});
-        if (argument.flag == nullptr) return p.fail_plain("{}: unknown flag", {Shown{argument.name}});
+        if (argument.flag == nullptr)
+            return p.fail_plain("{}: unknown flag", {Shown{argument.name}});
         const Flag& flag = *argument.flag;
         const bool takes_value = flag.form == Form::value;
         const char* value = argument.value;
