@@ -491,8 +491,11 @@ bool set_limit(Parser& p, std::string_view value) {
     std::string_view host = "0.0.0.0";
     std::string_view port = value;
     if (value.starts_with('[')) {
-        const std::size_t close = value.find("]:");
-        if (close == npos) return p.fail("an IPv6 address needs a port after it: [::1]:8080");
+        std::size_t close = 1;  // the first "]:", by hand: find("]:") inlines a substring search
+        while (close + 1 < value.size() && (value[close] != ']' || value[close + 1] != ':'))
+            ++close;
+        if (close + 1 >= value.size())
+            return p.fail("an IPv6 address needs a port after it: [::1]:8080");
         address.family = AF_INET6;
         host = head(tail(value, 1), close - 1);
         port = tail(value, close + 2);
