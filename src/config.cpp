@@ -87,7 +87,8 @@ struct Part {
 };
 
 void add_shown(Text& text, std::string_view value) noexcept {
-    const bool quoted = value.empty() || value.find_first_of(" \t'\"") != npos;
+    bool quoted = value.empty();
+    for (const char c : value) quoted |= c == ' ' || c == '\t' || c == '\'' || c == '"';
     if (quoted) text.push('\'');
     for (std::size_t i = 0; i < value.size() && i < shown_bytes_max; ++i) {
         const auto byte = static_cast<unsigned char>(value[i]);
@@ -311,8 +312,8 @@ constexpr Choice features[] = {{"defer-taskrun", feature::defer_taskrun},
 // "16K" with byte_units, "10s" with duration_units: digits, then one of the units.
 [[nodiscard]] std::optional<std::uint64_t> parse_scaled(std::string_view text,
                                                         std::span<const Choice> units) noexcept {
-    std::size_t digits = text.find_first_not_of("0123456789");
-    if (digits == npos) digits = text.size();
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
     const std::optional<std::uint64_t> number = parse_whole(head(text, digits));
     const std::optional<std::uint32_t> unit = find_choice(units, tail(text, digits));
     if (!number || !unit || *number > ~std::uint64_t{0} / *unit) return std::nullopt;
