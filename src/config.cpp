@@ -1081,6 +1081,14 @@ const LimitRule& rule_of(const Flag& flag) noexcept {
     return limit_rules[flag.limit];
 }
 
+// The flag of that name, found while compiling.
+consteval const Flag& flag_named(std::string_view name) {
+    for (const Flag& flag : flags) {
+        if (std::string_view(flag_text.data() + flag.name_at) == name) return flag;
+    }
+    return flags.at(flags.size());  // out of range: a name not in the table does not compile
+}
+
 [[nodiscard]] const Flag* find_long(std::string_view name) noexcept {
     for (const Flag& flag : flags) {
         if (flag.name() == name) return &flag;
@@ -1200,9 +1208,7 @@ bool listen_by_default(Parser& p, const char* const* environment) {
 
 // A relation of limits_related_validly. The message names the flag that was given, so a
 // --header-bytes-max below the default request line says so rather than blaming the default.
-bool check_order(Parser& p, std::string_view smaller_name, std::string_view larger_name) {
-    const Flag& smaller = *find_long(smaller_name);
-    const Flag& larger = *find_long(larger_name);
+bool check_order(Parser& p, const Flag& smaller, const Flag& larger) {
     const std::uint64_t small = limit_value(p.config.limits, rule_of(smaller));
     const std::uint64_t large = limit_value(p.config.limits, rule_of(larger));
     if (small <= large) return true;
@@ -1212,8 +1218,9 @@ bool check_order(Parser& p, std::string_view smaller_name, std::string_view larg
 }
 
 bool check_limits(Parser& p) {
-    if (!check_order(p, "request-line-bytes-max", "header-bytes-max")) return false;
-    if (!check_order(p, "batch-count", "owed-max")) return false;
+    if (!check_order(p, flag_named("request-line-bytes-max"), flag_named("header-bytes-max")))
+        return false;
+    if (!check_order(p, flag_named("batch-count"), flag_named("owed-max"))) return false;
     // Every value passed its own range: only a relation added to limits.hpp alone lands here.
     if (!limits_related_validly(p.config.limits))
         return p.fail_plain("limits: the values do not fit together (limits_related_validly)");
@@ -1223,7 +1230,7 @@ bool check_limits(Parser& p) {
 // --ready-when gates the --ready-path: alone, it would gate nothing.
 bool check_readiness(Parser& p) noexcept {
     if (p.config.ready_count == 0 || !p.ready_path.empty()) return true;
-    return p.fail_at(find_long("ready-when"),
+    return p.fail_at(&flag_named("ready-when"),
                      "needs --ready-path, the path that answers 503 until every condition holds");
 }
 
