@@ -58,6 +58,9 @@ struct Amount {  // 16K, 10s, 250ms or 100, as --help writes defaults
     Unit unit;
     std::uint64_t value;
 };
+struct Errno {  // "ENOENT (No such file or directory)"
+    int number;
+};
 struct Choice {
     const char* name;
     std::uint32_t value;
@@ -69,19 +72,20 @@ struct Choices {  // "a, b or c"
 // What fills a "{}" in a message. One function writes every message (Parser::fail_at), so a call
 // site costs a pointer and a few stores rather than a template copy of its own.
 struct Part {
-    enum class Kind : std::uint8_t { text, number, shown, amount, choices };
+    enum class Kind : std::uint8_t { text, number, shown, amount, choices, error };
     Part(std::string_view text) noexcept : kind(Kind::text), text(text) {}
     Part(const char* text) noexcept : Part(std::string_view(text)) {}
     Part(std::uint64_t number) noexcept : kind(Kind::number), number(number) {}
     Part(Shown shown) noexcept : kind(Kind::shown), text(shown.value) {}
     Part(Amount amount) noexcept : kind(Kind::amount), unit(amount.unit), number(amount.value) {}
     Part(Choices choices) noexcept : kind(Kind::choices), choices(choices.choices) {}
+    Part(Errno error) noexcept : kind(Kind::error), number(std::uint64_t(error.number)) {}
 
     Kind kind;
     Unit unit = Unit::count;  // of an amount
     union {
         std::string_view text;  // text, shown
-        std::uint64_t number;   // number, amount
+        std::uint64_t number;   // number, amount, error
         std::span<const Choice> choices;
     };
 };
@@ -144,6 +148,9 @@ void add_part(Text& text, const Part& part) noexcept {
             return;
         case Part::Kind::amount:
             add_amount(text, part.unit, part.number);
+            return;
+        case Part::Kind::error:
+            text.add_errno(int(part.number));
             return;
         case Part::Kind::choices:  // "a, b or c"
             for (std::size_t i = 0; i < part.choices.size(); ++i) {
@@ -1235,8 +1242,7 @@ bool check_readiness(Parser& p) noexcept {
 }
 
 bool fail_errno(Parser& p, int number) {
-    char text[96] = {};
-    return p.fail("{}", {Text{text}.add_errno(number).view()});
+    return p.fail("{}", {Errno{number}});
 }
 
 // Up to `bytes`, fewer if the file shrank since fstat; -errno when a read fails.
