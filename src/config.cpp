@@ -200,6 +200,7 @@ struct Flag {
     Section section;
     std::uint8_t handler_at;
     std::uint8_t limit;  // Section::limits: its rule in limit_rules
+    Unit unit;           // Section::limits: what the value counts
 
     [[nodiscard]] std::string_view name() const noexcept;
     [[nodiscard]] std::string_view metavar() const noexcept;
@@ -207,11 +208,12 @@ struct Flag {
     [[nodiscard]] Handler handler() const noexcept;
 };
 
+// 16 bytes: the unit is in the flag's row, and body_bytes_max (the one 64-bit limit, with a null
+// field) keeps its ceiling in limit_max.
 struct LimitRule {
-    std::uint32_t Limits::*field;  // null: body_bytes_max, the one 64-bit limit
-    std::uint64_t max;
+    std::uint32_t Limits::*field;
     std::uint32_t min;
-    Unit unit;
+    std::uint32_t max;
 };
 [[nodiscard]] const LimitRule& rule_of(const Flag& flag) noexcept;
 
@@ -393,12 +395,17 @@ constexpr const char* field_value_rule =
     return rule.field != nullptr ? limits.*rule.field : limits.body_bytes_max;
 }
 
+[[nodiscard]] std::uint64_t limit_max(const LimitRule& rule) noexcept {
+    return rule.field != nullptr ? rule.max : body_bytes_max_ceiling;
+}
+
 bool set_limit(Parser& p, std::string_view value) {
     const LimitRule& rule = rule_of(*p.flag);
-    const std::optional<std::uint64_t> number = parse_amount(rule.unit, value);
-    const bool fits = number && *number >= rule.min && *number <= rule.max &&
-                      (rule.unit != Unit::power_of_two || std::has_single_bit(*number));
-    if (!fits) return fail_range(p, rule.unit, rule.min, rule.max);
+    const Unit unit = p.flag->unit;
+    const std::optional<std::uint64_t> number = parse_amount(unit, value);
+    const bool fits = number && *number >= rule.min && *number <= limit_max(rule) &&
+                      (unit != Unit::power_of_two || std::has_single_bit(*number));
+    if (!fits) return fail_range(p, unit, rule.min, limit_max(rule));
     if (rule.field != nullptr)
         p.config.limits.*rule.field = std::uint32_t(*number);
     else
@@ -1023,6 +1030,7 @@ constexpr PackedFlags<text_bytes, handler_count> pack_flags() {
         flag.section = spec.section;
         flag.handler_at = packed.add(spec.handler);
         flag.limit = limited ? limit++ : limit;
+        flag.unit = spec.limit.unit;
     }
     return packed;
 }
@@ -1059,13 +1067,13 @@ constexpr std::array<LimitRule, limit_count> limit_rules = [] {
     for (const FlagSpec& spec : flag_specs) {
         const LimitSpec& rule = spec.limit;
         if (spec.section == Section::limits)
-            compact[i++] = {rule.field, rule.max, std::uint32_t(rule.min), rule.unit};
+            compact[i++] = {rule.field, std::uint32_t(rule.min), std::uint32_t(rule.max)};
     }
     return compact;
 }();
 
 // Every name fits EnvName, every limit its field, and the one without a 32-bit field is
-// body_bytes_max (LimitRule's null field).
+// body_bytes_max (LimitRule's null field), whose ceiling limit_max knows.
 constexpr bool flags_fit() {
     for (const FlagSpec& spec : flag_specs) {
         const LimitSpec& rule = spec.limit;
@@ -1074,7 +1082,9 @@ constexpr bool flags_fit() {
         if (rule.field != nullptr && rule.max > 0xffff'ffffu) return false;
         const bool wide = rule.wide_field != nullptr;
         if (spec.section == Section::limits && wide != (rule.field == nullptr)) return false;
-        if (wide && rule.wide_field != &Limits::body_bytes_max) return false;
+        if (wide &&
+            (rule.wide_field != &Limits::body_bytes_max || rule.max != body_bytes_max_ceiling))
+            return false;
     }
     return std::size(flag_specs) <= flags_max;
 }
@@ -1338,8 +1348,7 @@ void add_help_line(Text& text, const Flag& flag) {
         }
     }
     if (flag.section == Section::limits) {
-        const LimitRule& rule = rule_of(flag);
-        add_amount(text.add(" (default "), rule.unit, limit_value(default_limits, rule));
+        add_amount(text.add(" (default "), flag.unit, limit_value(default_limits, rule_of(flag)));
         text.push(')');
     }
     text.push('\n');
