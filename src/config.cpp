@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <array>
-#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
@@ -403,8 +402,10 @@ bool set_limit(Parser& p, std::string_view value) {
     const LimitRule& rule = rule_of(*p.flag);
     const Unit unit = p.flag->unit;
     const std::optional<std::uint64_t> number = parse_amount(unit, value);
+    // Each power of two is at least its rule's min of 1. Not std::has_single_bit: without
+    // popcnt, -Os calls libgcc's __popcountdi2 for it.
     const bool fits = number && *number >= rule.min && *number <= limit_max(rule) &&
-                      (unit != Unit::power_of_two || std::has_single_bit(*number));
+                      (unit != Unit::power_of_two || (*number & (*number - 1)) == 0);
     if (!fits) return fail_range(p, unit, rule.min, limit_max(rule));
     if (rule.field != nullptr)
         p.config.limits.*rule.field = std::uint32_t(*number);
