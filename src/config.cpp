@@ -3,23 +3,24 @@
 // read and --body-size filled once, after every flag passed. Knows no sockets and no rings.
 #include "uring_okay/config.hpp"
 
-#include <utility>
-
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
-#include <bit>
+#include <array>
 #include <cerrno>
 #include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
+#include <new>
 #include <optional>
 #include <span>
 #include <string_view>
+#include <type_traits>
 
 #include "uring_okay/text.hpp"
 
@@ -56,23 +57,41 @@ struct Amount {  // 16K, 10s, 250ms or 100, as --help writes defaults
     Unit unit;
     std::uint64_t value;
 };
+struct Errno {  // "ENOENT (No such file or directory)"
+    int number;
+};
 struct Choice {
-    std::string_view name;
+    const char* name;
     std::uint32_t value;
 };
 struct Choices {  // "a, b or c"
     std::span<const Choice> choices;
 };
 
-// Message pieces: text and numbers as Text writes them, the rest here.
-template <typename Part>
-Text& add_part(Text& text, const Part& part) noexcept {
-    return text.add(part);
-}
+// What fills a "{}" in a message. One function writes every message (Parser::fail_at), so a call
+// site costs a pointer and a few stores rather than a template copy of its own.
+struct Part {
+    enum class Kind : std::uint8_t { text, number, shown, amount, choices, error };
+    Part(std::string_view text) noexcept : kind(Kind::text), text(text) {}
+    Part(const char* text) noexcept : Part(std::string_view(text)) {}
+    Part(std::uint64_t number) noexcept : kind(Kind::number), number(number) {}
+    Part(Shown shown) noexcept : kind(Kind::shown), text(shown.value) {}
+    Part(Amount amount) noexcept : kind(Kind::amount), unit(amount.unit), number(amount.value) {}
+    Part(Choices choices) noexcept : kind(Kind::choices), choices(choices.choices) {}
+    Part(Errno error) noexcept : kind(Kind::error), number(std::uint64_t(error.number)) {}
 
-Text& add_part(Text& text, Shown shown) noexcept {
-    const std::string_view value = shown.value;
-    const bool quoted = value.empty() || value.find_first_of(" \t'\"") != npos;
+    Kind kind;
+    Unit unit = Unit::count;  // of an amount
+    union {
+        std::string_view text;  // text, shown
+        std::uint64_t number;   // number, amount, error
+        std::span<const Choice> choices;
+    };
+};
+
+void add_shown(Text& text, std::string_view value) noexcept {
+    bool quoted = value.empty();
+    for (const char c : value) quoted |= c == ' ' || c == '\t' || c == '\'' || c == '"';
     if (quoted) text.push('\'');
     for (std::size_t i = 0; i < value.size() && i < shown_bytes_max; ++i) {
         const auto byte = static_cast<unsigned char>(value[i]);
@@ -93,27 +112,52 @@ Text& add_part(Text& text, Shown shown) noexcept {
     }
     if (value.size() > shown_bytes_max) text.add("...");
     if (quoted) text.push('\'');
-    return text;
 }
 
-Text& add_part(Text& text, Amount amount) noexcept {
-    const std::uint64_t n = amount.value;
-    if (amount.unit == Unit::ms)
-        return n != 0 && n % 1000 == 0 ? text.add(n / 1000).add("s") : text.add(n).add("ms");
-    if (amount.unit != Unit::bytes || n == 0) return text.add(n);
-    if (n % (1u << 30) == 0) return text.add(n >> 30).add("G");
-    if (n % (1u << 20) == 0) return text.add(n >> 20).add("M");
-    if (n % (1u << 10) == 0) return text.add(n >> 10).add("K");
-    return text.add(n);
-}
-
-Text& add_part(Text& text, Choices choices) noexcept {
-    const std::size_t count = choices.choices.size();
-    for (std::size_t i = 0; i < count; ++i) {
-        if (i > 0) text.add(i + 1 == count ? " or " : ", ");
-        text.add(choices.choices[i].name);
+// 16K, 10s, 250ms or 100, as --help writes defaults.
+void add_amount(Text& text, Unit unit, std::uint64_t n) noexcept {
+    if (unit == Unit::ms) {
+        if (n != 0 && n % 1000 == 0)
+            text.add(n / 1000).add("s");
+        else
+            text.add(n).add("ms");
+    } else if (unit != Unit::bytes || n == 0) {
+        text.add(n);
+    } else if (n % (1u << 30) == 0) {
+        text.add(n >> 30).add("G");
+    } else if (n % (1u << 20) == 0) {
+        text.add(n >> 20).add("M");
+    } else if (n % (1u << 10) == 0) {
+        text.add(n >> 10).add("K");
+    } else {
+        text.add(n);
     }
-    return text;
+}
+
+void add_part(Text& text, const Part& part) noexcept {
+    switch (part.kind) {
+        case Part::Kind::text:
+            text.add(part.text);
+            return;
+        case Part::Kind::number:
+            text.add(part.number);
+            return;
+        case Part::Kind::shown:
+            add_shown(text, part.text);
+            return;
+        case Part::Kind::amount:
+            add_amount(text, part.unit, part.number);
+            return;
+        case Part::Kind::error:
+            text.add_errno(int(part.number));
+            return;
+        case Part::Kind::choices:  // "a, b or c"
+            for (std::size_t i = 0; i < part.choices.size(); ++i) {
+                if (i > 0) text.add(i + 1 == part.choices.size() ? " or " : ", ");
+                text.add(part.choices[i].name);
+            }
+            return;
+    }
 }
 
 // URING_OKAY_ and the flag's name in upper case with '_' for '-': URING_OKAY_HEADER_BYTES_MAX.
@@ -143,24 +187,34 @@ enum class Form : std::uint8_t {
 };
 enum class Section : std::uint8_t { listening, answer, operations, limits, engine };
 
-struct LimitRule {
-    Unit unit = Unit::count;
-    std::uint64_t min = 0;
-    std::uint64_t max = 0;
-    std::uint32_t Limits::*field = nullptr;
-    std::uint64_t Limits::*wide_field = nullptr;  // set instead of field for 64-bit limits
-};
-
+// A flag as parsing and --help use it. The table below is written with whole strings and rules
+// (FlagSpec) and made compact at compile time: its strings packed into one array and its handlers
+// into another, each once, and the rules of limits apart, in limit_rules.
 struct Flag {
-    const char* name;  // --name, and URING_OKAY_NAME in the environment
-    char short_name;        // -x, or 0
+    std::uint16_t name_at;     // --name, and URING_OKAY_NAME in the environment
+    std::uint16_t metavar_at;  // --help's word for the value
+    std::uint16_t meaning_at;  // --help's text: '\n' continues under it; limits add the default
+    char short_name;           // -x, or 0
     Form form;
     Section section;
-    const char* metavar;  // --help's word for the value
-    Handler handler;
-    const char* meaning;  // --help's text: '\n' continues under it; limits add the default
-    LimitRule limit{};         // set_limit's range and field
+    std::uint8_t handler_at;
+    std::uint8_t limit;  // Section::limits: its rule in limit_rules
+    Unit unit;           // Section::limits: what the value counts
+
+    [[nodiscard]] std::string_view name() const noexcept;
+    [[nodiscard]] std::string_view metavar() const noexcept;
+    [[nodiscard]] std::string_view meaning() const noexcept;
+    [[nodiscard]] Handler handler() const noexcept;
 };
+
+// 16 bytes: the unit is in the flag's row, and body_bytes_max (the one 64-bit limit, with a null
+// field) keeps its ceiling in limit_max.
+struct LimitRule {
+    std::uint32_t Limits::*field;
+    std::uint32_t min;
+    std::uint32_t max;
+};
+[[nodiscard]] const LimitRule& rule_of(const Flag& flag) noexcept;
 
 // Where the value a flag holds came from, for messages.
 struct Origin {
@@ -175,11 +229,11 @@ constexpr std::size_t flags_max = 56;
 
 void add_origin(Text& text, const Flag& flag, const Origin& origin) noexcept {
     if (origin.from_env) {
-        add_part(text.add(EnvName{flag.name}.view()).push('='), Shown{origin.value});
+        add_shown(text.add(EnvName{flag.name()}.view()).push('='), origin.value);
         return;
     }
-    text.add("--").add(flag.name);
-    if (origin.has_value) add_part(text.push(' '), Shown{origin.value});
+    text.add("--").add(flag.name());
+    if (origin.has_value) add_shown(text.push(' '), origin.value);
 }
 
 struct Parser {
@@ -196,30 +250,37 @@ struct Parser {
 
     Origin& origin_of(const Flag& which) noexcept { return origins[index_of(which)]; }
 
-    // Each writes the usage error "ORIGIN: reason" and returns false: `return p.fail(...)`.
-    template <typename... Parts>
-    bool fail(const Parts&... parts) noexcept {
-        return fail_at(*flag, parts...);
+    // Each writes the usage error "ORIGIN: reason", each "{}" in `reason` filled by the next of
+    // `parts`, and returns false: `return p.fail("CPU {} is named twice", {cpu})`.
+    bool fail(const char* reason, std::initializer_list<Part> parts = {}) noexcept {
+        return fail_at(flag, reason, parts);
     }
-    template <typename... Parts>
-    bool fail_at(const Flag& which, const Parts&... parts) noexcept {
-        Text text = message();
-        add_origin(text, which, origin_of(which));
-        text.add(": ");
-        (add_part(text, parts), ...);
-        return false;
+    bool fail_plain(const char* reason, std::initializer_list<Part> parts = {}) noexcept {
+        return fail_at(nullptr, reason, parts);
     }
-    template <typename... Parts>
-    bool fail_plain(const Parts&... parts) noexcept {
-        Text text = message();
-        (add_part(text, parts), ...);
-        return false;
-    }
-    Text message() noexcept {
-        result.outcome = ParseOutcome::usage_error;
-        return Text{result.message, sizeof result.message};
-    }
+    bool fail_at(const Flag* which, const char* reason,
+                 std::initializer_list<Part> parts = {}) noexcept;
 };
+
+bool Parser::fail_at(const Flag* which, const char* reason,
+                     std::initializer_list<Part> parts) noexcept {
+    result.outcome = ParseOutcome::usage_error;
+    Text text{result.message};
+    if (which != nullptr) {
+        add_origin(text, *which, origin_of(*which));
+        text.add(": ");
+    }
+    const Part* part = parts.begin();
+    for (; *reason != '\0'; ++reason) {
+        if (reason[0] == '{' && reason[1] == '}' && part != parts.end()) {
+            add_part(text, *part++);
+            ++reason;
+        } else {
+            text.push(*reason);
+        }
+    }
+    return false;
+}
 
 // --- Values -------------------------------------------------------------------------------------
 
@@ -259,8 +320,8 @@ constexpr Choice features[] = {{"defer-taskrun", feature::defer_taskrun},
 // "16K" with byte_units, "10s" with duration_units: digits, then one of the units.
 [[nodiscard]] std::optional<std::uint64_t> parse_scaled(std::string_view text,
                                                         std::span<const Choice> units) noexcept {
-    std::size_t digits = text.find_first_not_of("0123456789");
-    if (digits == npos) digits = text.size();
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
     const std::optional<std::uint64_t> number = parse_whole(head(text, digits));
     const std::optional<std::uint32_t> unit = find_choice(units, tail(text, digits));
     if (!number || !unit || *number > ~std::uint64_t{0} / *unit) return std::nullopt;
@@ -273,11 +334,20 @@ constexpr Choice features[] = {{"defer-taskrun", feature::defer_taskrun},
     return parse_whole(text);
 }
 
+// "must be a byte count from 16 to 1M, like 4096 or 4K": the value is not in [min, max].
+bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noexcept {
+    constexpr const char* kinds[] = {"a whole number", "a power of two", "a byte count",
+                                     "a duration"};  // by Unit
+    constexpr const char* examples[] = {"", "", ", like 4096 or 4K", ", like 250ms or 10s"};
+    return p.fail("must be {} from {} to {}{}",
+                  {kinds[int(unit)], Amount{unit, min}, Amount{unit, max}, examples[int(unit)]});
+}
+
 [[nodiscard]] std::optional<std::uint64_t> whole_in(Parser& p, std::string_view value,
                                                     std::uint64_t min, std::uint64_t max) noexcept {
     const std::optional<std::uint64_t> number = parse_whole(value);
     if (number && *number >= min && *number <= max) return number;
-    p.fail("must be a whole number from ", min, " to ", max);
+    fail_range(p, Unit::count, min, max);
     return std::nullopt;
 }
 
@@ -315,51 +385,110 @@ constexpr Choice features[] = {{"defer-taskrun", feature::defer_taskrun},
     }
     return true;
 }
-constexpr std::string_view field_value_rule =
+constexpr const char* field_value_rule =
     "may hold visible characters, spaces and tabs only: no CR, LF, NUL or other controls";
 
 // --- Handlers: each checks one value and stores it ----------------------------------------------
 
 [[nodiscard]] std::uint64_t limit_value(const Limits& limits, const LimitRule& rule) noexcept {
-    return rule.wide_field != nullptr ? limits.*rule.wide_field : limits.*rule.field;
+    return rule.field != nullptr ? limits.*rule.field : limits.body_bytes_max;
 }
 
-bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noexcept {
-    const Amount low{unit, min};
-    const Amount high{unit, max};
-    switch (unit) {
-        case Unit::count:
-            return p.fail("must be a whole number from ", min, " to ", max);
-        case Unit::power_of_two:
-            return p.fail("must be a power of two from ", min, " to ", max);
-        case Unit::bytes:
-            return p.fail("must be a byte count from ", low, " to ", high, ", like 4096 or 4K");
-        case Unit::ms:
-            return p.fail("must be a duration from ", low, " to ", high, ", like 250ms or 10s");
-    }
-    return false;
+[[nodiscard]] std::uint64_t limit_max(const LimitRule& rule) noexcept {
+    return rule.field != nullptr ? rule.max : body_bytes_max_ceiling;
 }
 
 bool set_limit(Parser& p, std::string_view value) {
-    const LimitRule& rule = p.flag->limit;
-    const std::optional<std::uint64_t> number = parse_amount(rule.unit, value);
-    const bool fits = number && *number >= rule.min && *number <= rule.max &&
-                      (rule.unit != Unit::power_of_two || std::has_single_bit(*number));
-    if (!fits) return fail_range(p, rule.unit, rule.min, rule.max);
-    if (rule.wide_field != nullptr)
-        p.config.limits.*rule.wide_field = *number;
-    else
+    const LimitRule& rule = rule_of(*p.flag);
+    const Unit unit = p.flag->unit;
+    const std::optional<std::uint64_t> number = parse_amount(unit, value);
+    // Each power of two is at least its rule's min of 1. Not std::has_single_bit: without
+    // popcnt, -Os calls libgcc's __popcountdi2 for it.
+    const bool fits = number && *number >= rule.min && *number <= limit_max(rule) &&
+                      (unit != Unit::power_of_two || (*number & (*number - 1)) == 0);
+    if (!fits) return fail_range(p, unit, rule.min, limit_max(rule));
+    if (rule.field != nullptr)
         p.config.limits.*rule.field = std::uint32_t(*number);
+    else
+        p.config.limits.body_bytes_max = *number;
     return true;
 }
 
-// inet_pton wants a C string and `host` is only part of one.
+// inet_pton's grammar, written here: musl's costs 830 B. config_test checks that both agree on
+// every address it tries. Each parser reads a NUL-terminated string.
+
+// inet_pton(AF_INET): four decimal bytes split by '.', without leading zeros.
+[[nodiscard]] bool parse_ipv4(const char* text, std::uint8_t* address) noexcept {
+    for (int i = 0; i < 4; ++i) {
+        int digits = 0;
+        unsigned value = 0;
+        for (; text[digits] >= '0' && text[digits] <= '9'; ++digits)
+            value = value * 10 + unsigned(text[digits] - '0');
+        if (digits == 0 || digits > 3 || (digits > 1 && text[0] == '0') || value > 255)
+            return false;
+        address[i] = std::uint8_t(value);
+        text += digits;
+        if (*text++ != (i < 3 ? '.' : '\0')) return false;
+    }
+    return true;
+}
+
+[[nodiscard]] int hex_value(char c) noexcept {
+    const char lower = char(c | 0x20);
+    if (c >= '0' && c <= '9') return c - '0';
+    if (lower >= 'a' && lower <= 'f') return lower - 'a' + 10;
+    return -1;
+}
+
+// inet_pton(AF_INET6): eight groups of one to four hex digits split by ':', the last two of which
+// may be an IPv4 address instead; one "::" stands for one or more zero groups.
+[[nodiscard]] bool parse_ipv6(const char* text, std::uint8_t (&address)[16]) noexcept {
+    std::uint8_t bytes[16] = {};
+    int groups = 0;  // in `bytes`, counting one for the gap
+    int gap = -1;    // the group "::" stands at
+    // A leading ':' only as "::".
+    if (*text == ':' && *++text != ':') return false;
+    for (;;) {
+        if (*text == ':' && gap < 0) {  // the second ':' of "::"
+            gap = groups++;
+            if (*++text == '\0') break;
+            continue;
+        }
+        if (groups == 8) return false;
+        int digits = 0;
+        unsigned value = 0;
+        for (int digit = 0; (digit = hex_value(text[digits])) >= 0; ++digits)
+            value = value * 16 + unsigned(digit);
+        if (text[digits] == '.') {  // the IPv4 address, last
+            if (groups > 6 || !parse_ipv4(text, bytes + 2 * groups)) return false;
+            groups += 2;
+            break;
+        }
+        if (digits == 0 || digits > 4) return false;
+        bytes[2 * groups] = std::uint8_t(value >> 8);
+        bytes[2 * groups + 1] = std::uint8_t(value);
+        ++groups;
+        text += digits;
+        if (*text == '\0') break;
+        if (*text++ != ':') return false;
+    }
+    if (groups > 8 || (gap < 0 && groups != 8)) return false;
+    // The groups after the gap move to the end; those it stands for stay zero.
+    const int front = gap < 0 ? groups : gap;
+    const int back = gap < 0 ? 0 : groups - gap - 1;
+    std::memset(address, 0, sizeof address);
+    std::memcpy(address, bytes, std::size_t(2 * front));
+    std::memcpy(address + 16 - 2 * back, bytes + 2 * (groups - back), std::size_t(2 * back));
+    return true;
+}
+
+// The parsers want a C string, and `host` is only part of one.
 [[nodiscard]] bool parse_host(std::string_view host, int family, std::uint8_t (&address)[16]) {
     char text[64];
-    if (host.empty() || host.size() >= sizeof text) return false;
+    if (host.size() >= sizeof text) return false;
     std::memcpy(text, host.data(), host.size());
     text[host.size()] = '\0';
-    return inet_pton(family, text, address) == 1;
+    return family == AF_INET ? parse_ipv4(text, address) : parse_ipv6(text, address);
 }
 
 [[nodiscard]] bool is_listed(const Config& config, const ListenAddress& address) noexcept {
@@ -378,8 +507,11 @@ bool set_limit(Parser& p, std::string_view value) {
     std::string_view host = "0.0.0.0";
     std::string_view port = value;
     if (value.starts_with('[')) {
-        const std::size_t close = value.find("]:");
-        if (close == npos) return p.fail("an IPv6 address needs a port after it: [::1]:8080");
+        std::size_t close = 1;  // the first "]:", by hand: find("]:") inlines a substring search
+        while (close + 1 < value.size() && (value[close] != ']' || value[close + 1] != ':'))
+            ++close;
+        if (close + 1 >= value.size())
+            return p.fail("an IPv6 address needs a port after it: [::1]:8080");
         address.family = AF_INET6;
         host = head(tail(value, 1), close - 1);
         port = tail(value, close + 2);
@@ -399,7 +531,7 @@ bool set_limit(Parser& p, std::string_view value) {
 
 bool add_listen(Parser& p, std::string_view value) {
     Config& config = p.config;
-    if (config.listen_count == listen_max) return p.fail("at most ", listen_max, " addresses");
+    if (config.listen_count == listen_max) return p.fail("at most {} addresses", {listen_max});
     ListenAddress address;
     if (!parse_address(p, value, address)) return false;
     // SO_REUSEPORT would let both bind and split the connections between them.
@@ -421,11 +553,11 @@ bool add_cpus(Parser& p, std::string_view item, std::uint64_t (&seen)[cpus_max /
     const std::optional<std::uint64_t> last =
         dash == npos ? first : parse_whole(tail(item, dash + 1));
     if (!first || !last || *first >= cpus_max || *last >= cpus_max)
-        return p.fail("CPUs must be numbers from 0 to ", cpus_max - 1, ", like 0,2 or 1-3,5");
-    if (*first > *last) return p.fail("the range ", *first, "-", *last, " runs backwards");
+        return p.fail("CPUs must be numbers from 0 to {}, like 0,2 or 1-3,5", {cpus_max - 1});
+    if (*first > *last) return p.fail("the range {}-{} runs backwards", {*first, *last});
     for (std::uint64_t cpu = *first; cpu <= *last; ++cpu) {
         const std::uint64_t bit = 1ull << (cpu % 64);
-        if (seen[cpu / 64] & bit) return p.fail("CPU ", cpu, " is named twice");
+        if (seen[cpu / 64] & bit) return p.fail("CPU {} is named twice", {cpu});
         seen[cpu / 64] |= bit;
         p.config.cpus[p.config.cpu_count++] = std::uint16_t(cpu);  // fits: each CPU once
     }
@@ -444,18 +576,25 @@ bool set_cpus(Parser& p, std::string_view value) {
     }
 }
 
+// One of `choices` by name, or the usage error "must be a, b or c".
+[[nodiscard]] std::optional<std::uint32_t> choose(Parser& p, std::string_view value,
+                                                  std::span<const Choice> choices,
+                                                  const char* reason = "must be {}") noexcept {
+    const std::optional<std::uint32_t> choice = find_choice(choices, value);
+    if (!choice) p.fail(reason, {Choices{choices}});
+    return choice;
+}
+
 bool set_engine(Parser& p, std::string_view value) {
-    const std::optional<std::uint32_t> engine = find_choice(engines, value);
-    if (!engine) return p.fail("must be ", Choices{engines});
-    p.config.engine = EngineChoice(*engine);
-    return true;
+    const std::optional<std::uint32_t> engine = choose(p, value, engines);
+    if (engine) p.config.engine = EngineChoice(*engine);
+    return engine.has_value();
 }
 
 bool add_disabled(Parser& p, std::string_view value) {
-    const std::optional<std::uint32_t> bit = find_choice(features, value);
-    if (!bit) return p.fail("must be one of ", Choices{features});
-    p.config.disabled_features |= *bit;
-    return true;
+    const std::optional<std::uint32_t> bit = choose(p, value, features, "must be one of {}");
+    if (bit) p.config.disabled_features |= *bit;
+    return bit.has_value();
 }
 
 bool set_status(Parser& p, std::string_view value) {
@@ -477,9 +616,9 @@ enum class Claim : std::uint8_t { take, leave, refused };
     const bool held_from_env = p.origin_of(*holder).from_env;
     if (p.origin_of(*p.flag).from_env && !held_from_env) return Claim::leave;
     if (held_from_env)
-        (void)p.fail("cannot be combined with ", EnvName{holder->name}.view());
+        (void)p.fail("cannot be combined with {}", {EnvName{holder->name()}.view()});
     else
-        (void)p.fail("cannot be combined with --", holder->name);
+        (void)p.fail("cannot be combined with --{}", {holder->name()});
     return Claim::refused;
 }
 
@@ -518,8 +657,8 @@ bool set_server(Parser& p, std::string_view value) {
 }
 
 struct Written {
-    std::string_view name;
-    std::string_view reason;
+    const char* name;
+    const char* reason;
 };
 constexpr Written written_by_us[] = {
     {"content-length", "uring-okay writes Content-Length itself"},
@@ -534,7 +673,7 @@ constexpr Written written_by_us[] = {
 // "Name: value", kept as given: the response writes it as one field line.
 bool add_header(Parser& p, std::string_view value) {
     Config& config = p.config;
-    if (config.header_count == headers_max) return p.fail("at most ", headers_max, " fields");
+    if (config.header_count == headers_max) return p.fail("at most {} fields", {headers_max});
     const std::size_t colon = value.find(':');
     if (colon == npos) return p.fail("must be 'Name: value'");
     const std::string_view name = head(value, colon);
@@ -543,7 +682,7 @@ bool add_header(Parser& p, std::string_view value) {
     for (const Written& written : written_by_us) {
         if (equal_ignoring_case(name, written.name)) return p.fail(written.reason);
     }
-    if (!is_field_value(tail(value, colon + 1))) return p.fail("the value ", field_value_rule);
+    if (!is_field_value(tail(value, colon + 1))) return p.fail("the value {}", {field_value_rule});
     config.headers[config.header_count++] = value;
     return true;
 }
@@ -559,17 +698,25 @@ bool add_header(Parser& p, std::string_view value) {
     return true;
 }
 
-[[nodiscard]] bool add_route_path(Parser& p, std::string_view path, const RouteAnswer& answer) noexcept {
+[[nodiscard]] bool add_route_path(Parser& p, std::string_view path,
+                                  const RouteAnswer& answer) noexcept {
     Routes& routes = p.config.routes;
     if (!is_route_path(path)) {
         return p.fail("the path must start with '/' and hold visible characters, no '?'");
     }
-    if (routes.count == Routes::max) return p.fail("at most ", Routes::max, " paths");
+    if (routes.count == Routes::max) return p.fail("at most {} paths", {Routes::max});
+    // Kept sorted, so the framer can narrow the candidates byte by byte.
+    std::uint8_t at = 0;
     for (std::uint8_t i = 0; i < routes.count; ++i) {
-        if (routes.paths[i] == path) return p.fail(path, " already has an answer");
+        if (routes.paths[i] == path) return p.fail("{} already has an answer", {path});
+        at += routes.paths[i] < path;
     }
-    routes.paths[routes.count] = path;
-    p.config.route_answers[routes.count++] = answer;
+    for (std::uint8_t i = routes.count++; i > at; --i) {
+        routes.paths[i] = routes.paths[i - 1];
+        p.config.route_answers[i] = p.config.route_answers[i - 1];
+    }
+    routes.paths[at] = path;
+    p.config.route_answers[at] = answer;
     return true;
 }
 
@@ -605,7 +752,7 @@ bool set_metrics_path(Parser& p, std::string_view value) {
 bool add_ready_condition(Parser& p, std::string_view value) {
     Config& config = p.config;
     if (config.ready_count == ready_conditions_max)
-        return p.fail("at most ", ready_conditions_max, " conditions");
+        return p.fail("at most {} conditions", {ready_conditions_max});
     ReadyCondition condition;
     if (value.starts_with("file:") && value.size() > 5) {
         condition.path = tail(value, 5);
@@ -621,24 +768,24 @@ bool add_ready_condition(Parser& p, std::string_view value) {
 }
 
 // --delay and --drain-delay: a duration from 0 to a day.
-template <std::uint32_t Config::*field>
-bool set_duration(Parser& p, std::string_view value) {
+bool set_duration(Parser& p, std::string_view value, std::uint32_t& field_ms) {
     const std::optional<std::uint64_t> ms = parse_scaled(value, duration_units);
     if (!ms || *ms > day_ms) return fail_range(p, Unit::ms, 0, day_ms);
-    p.config.*field = std::uint32_t(*ms);
+    field_ms = std::uint32_t(*ms);
     return true;
 }
 
-// Sorted, so the framer can narrow the candidates byte by byte; the health route found again.
-void sort_routes(Parser& p) noexcept {
+bool set_delay(Parser& p, std::string_view value) {
+    return set_duration(p, value, p.config.delay_ms);
+}
+
+bool set_drain_delay(Parser& p, std::string_view value) {
+    return set_duration(p, value, p.config.drain_delay_ms);
+}
+
+// The health, ready and metrics routes, by path: each was added among the others.
+void find_routes(Parser& p) noexcept {
     Routes& routes = p.config.routes;
-    RouteAnswer* answers = p.config.route_answers;
-    for (std::uint8_t i = 1; i < routes.count; ++i) {
-        for (std::uint8_t j = i; j > 0 && routes.paths[j] < routes.paths[j - 1]; --j) {
-            std::swap(routes.paths[j], routes.paths[j - 1]);
-            std::swap(answers[j], answers[j - 1]);
-        }
-    }
     for (std::uint8_t i = 0; i < routes.count; ++i) {
         if (!p.health_path.empty() && routes.paths[i] == p.health_path) routes.health = i + 1;
         if (!p.ready_path.empty() && routes.paths[i] == p.ready_path) routes.ready = i + 1;
@@ -653,10 +800,9 @@ bool set_user(Parser& p, std::string_view value) {
 }
 
 bool set_sandbox(Parser& p, std::string_view value) {
-    const std::optional<std::uint32_t> on = find_choice(sandbox_states, value);
-    if (!on) return p.fail("must be ", Choices{sandbox_states});
-    p.config.sandbox = *on != 0;
-    return true;
+    const std::optional<std::uint32_t> on = choose(p, value, sandbox_states);
+    if (on) p.config.sandbox = *on != 0;
+    return on.has_value();
 }
 
 bool set_quiet(Parser& p, std::string_view) {
@@ -696,13 +842,32 @@ bool ask_version(Parser& p, std::string_view) {
 
 // --- The table ----------------------------------------------------------------------------------
 
-constexpr Flag limit_flag(const char* name, LimitRule rule, const char* meaning) {
+struct LimitSpec {
+    Unit unit = Unit::count;
+    std::uint64_t min = 0;
+    std::uint64_t max = 0;
+    std::uint32_t Limits::*field = nullptr;
+    std::uint64_t Limits::*wide_field = nullptr;  // set instead of field for 64-bit limits
+};
+
+struct FlagSpec {
+    const char* name;
+    char short_name;
+    Form form;
+    Section section;
+    const char* metavar;
+    Handler handler;
+    const char* meaning;
+    LimitSpec limit{};  // set_limit's range and field
+};
+
+constexpr FlagSpec limit_flag(const char* name, LimitSpec rule, const char* meaning) {
     constexpr const char* metavars[] = {"N", "N", "BYTES", "MS"};  // by Unit
     return {name,      0,       Form::value, Section::limits, metavars[int(rule.unit)],
             set_limit, meaning, rule};
 }
 
-constexpr Flag flags[] = {
+constexpr FlagSpec flag_specs[] = {
     {"listen", 'l', Form::value, Section::listening, "ADDR:PORT", add_listen,
      "listen here, repeatable (default 0.0.0.0:8080):\n"
      "0.0.0.0:8080, 127.0.0.1:0, [::1]:8080, [::]:80, :8080 or 8080"},
@@ -730,10 +895,9 @@ constexpr Flag flags[] = {
      "repeatable: /missing=404, /hi=200:hello (body: the reason)"},
     {"health-path", 0, Form::value, Section::answer, "PATH", set_health_path,
      "answers 200 OK, and 503 once a drain begins"},
-    {"delay", 0, Form::value, Section::answer, "DURATION", set_duration<&Config::delay_ms>,
+    {"delay", 0, Form::value, Section::answer, "DURATION", set_delay,
      "each answer leaves no sooner than this after its request: 5ms"},
-    {"drain-delay", 0, Form::value, Section::answer, "DURATION",
-     set_duration<&Config::drain_delay_ms>,
+    {"drain-delay", 0, Form::value, Section::answer, "DURATION", set_drain_delay,
      "on SIGTERM, first answer all 503 and close for this long"},
     {"minimal", 0, Form::toggle, Section::answer, "", set_minimal,
      "only the status line, Content-Length and the body"},
@@ -812,23 +976,140 @@ constexpr Flag flags[] = {
     {"version", 'V', Form::action, Section::engine, "", ask_version, "print the version and exit"},
 };
 
-// Every name fits EnvName, and every 32-bit limit its field.
-constexpr bool flags_fit() {
-    for (const Flag& flag : flags) {
-        if (env_prefix.size() + std::string_view(flag.name).size() >= 48) return false;
-        if (flag.limit.field != nullptr && flag.limit.max > 0xffff'ffffu) return false;
+constexpr std::size_t limit_count = [] {
+    std::size_t count = 0;
+    for (const FlagSpec& spec : flag_specs) count += spec.section == Section::limits;
+    return count;
+}();
+
+// The table as parsing keeps it: rows of Flag with 16-bit offsets instead of pointers, each string
+// once in `text` (NUL-terminated), each handler once in `handlers`. 12 bytes a row instead of 80.
+template <std::size_t text_bytes, std::size_t handler_count>
+struct PackedFlags {
+    std::array<Flag, std::size(flag_specs)> flags{};
+    std::array<char, text_bytes> text{};
+    std::array<Handler, handler_count> handlers{};
+    std::size_t bytes = 0;  // of `text` used
+    std::size_t handlers_used = 0;
+    std::array<std::string_view, 3 * std::size(flag_specs)> strings{};  // added, in order
+    std::array<std::uint16_t, 3 * std::size(flag_specs)> string_at{};
+    std::size_t strings_used = 0;
+
+    constexpr std::uint16_t add(std::string_view string) {
+        for (std::size_t i = 0; i < strings_used; ++i) {
+            if (strings[i] == string) return string_at[i];
+        }
+        strings[strings_used] = string;
+        string_at[strings_used++] = std::uint16_t(bytes);
+        for (const char c : string) text[bytes++] = c;
+        text[bytes++] = '\0';
+        return string_at[strings_used - 1];
     }
-    return std::size(flags) <= flags_max;
+    constexpr std::uint8_t add(Handler handler) {
+        std::size_t at = 0;
+        while (at < handlers_used && handlers[at] != handler) ++at;
+        if (at == handlers_used) handlers[handlers_used++] = handler;
+        return std::uint8_t(at);
+    }
+};
+
+// Sized generously first (packed_flags_sized), then exactly (packed_flags); only the three arrays
+// taken from the second are in the binary.
+template <std::size_t text_bytes, std::size_t handler_count>
+constexpr PackedFlags<text_bytes, handler_count> pack_flags() {
+    PackedFlags<text_bytes, handler_count> packed;
+    std::uint8_t limit = 0;
+    for (std::size_t i = 0; i < std::size(flag_specs); ++i) {
+        const FlagSpec& spec = flag_specs[i];
+        const bool limited = spec.section == Section::limits;
+        Flag& flag = packed.flags[i];
+        flag.name_at = packed.add(spec.name);
+        flag.metavar_at = packed.add(spec.metavar);
+        flag.meaning_at = packed.add(spec.meaning);
+        flag.short_name = spec.short_name;
+        flag.form = spec.form;
+        flag.section = spec.section;
+        flag.handler_at = packed.add(spec.handler);
+        flag.limit = limited ? limit++ : limit;
+        flag.unit = spec.limit.unit;
+    }
+    return packed;
+}
+constexpr auto packed_flags_sized = pack_flags<8192, 64>();
+static_assert(packed_flags_sized.bytes < 8192 && packed_flags_sized.handlers_used < 64);
+constexpr auto packed_flags =
+    pack_flags<packed_flags_sized.bytes, packed_flags_sized.handlers_used>();
+constexpr auto flags = packed_flags.flags;
+constexpr auto flag_text = packed_flags.text;
+constexpr auto handlers = packed_flags.handlers;
+
+// The NUL-terminated string at `at` in flag_text.
+[[nodiscard]] std::string_view text_at(std::uint16_t at) noexcept {
+    std::size_t bytes = 0;
+    while (flag_text[at + bytes] != '\0') ++bytes;
+    return {flag_text.data() + at, bytes};
+}
+std::string_view Flag::name() const noexcept {
+    return text_at(name_at);
+}
+std::string_view Flag::metavar() const noexcept {
+    return text_at(metavar_at);
+}
+std::string_view Flag::meaning() const noexcept {
+    return text_at(meaning_at);
+}
+Handler Flag::handler() const noexcept {
+    return handlers[handler_at];
+}
+
+constexpr std::array<LimitRule, limit_count> limit_rules = [] {
+    std::array<LimitRule, limit_count> compact{};
+    std::size_t i = 0;
+    for (const FlagSpec& spec : flag_specs) {
+        const LimitSpec& rule = spec.limit;
+        if (spec.section == Section::limits)
+            compact[i++] = {rule.field, std::uint32_t(rule.min), std::uint32_t(rule.max)};
+    }
+    return compact;
+}();
+
+// Every name fits EnvName, every limit its field, and the one without a 32-bit field is
+// body_bytes_max (LimitRule's null field), whose ceiling limit_max knows.
+constexpr bool flags_fit() {
+    for (const FlagSpec& spec : flag_specs) {
+        const LimitSpec& rule = spec.limit;
+        if (env_prefix.size() + std::string_view(spec.name).size() >= 48) return false;
+        if (rule.min > 0xffff'ffffu) return false;
+        if (rule.field != nullptr && rule.max > 0xffff'ffffu) return false;
+        const bool wide = rule.wide_field != nullptr;
+        if (spec.section == Section::limits && wide != (rule.field == nullptr)) return false;
+        if (wide &&
+            (rule.wide_field != &Limits::body_bytes_max || rule.max != body_bytes_max_ceiling))
+            return false;
+    }
+    return std::size(flag_specs) <= flags_max;
 }
 static_assert(flags_fit());
 
 std::size_t index_of(const Flag& flag) noexcept {
-    return std::size_t(&flag - flags);
+    return std::size_t(&flag - flags.data());
+}
+
+const LimitRule& rule_of(const Flag& flag) noexcept {
+    return limit_rules[flag.limit];
+}
+
+// The flag of that name, found while compiling.
+consteval const Flag& flag_named(std::string_view name) {
+    for (const Flag& flag : flags) {
+        if (std::string_view(flag_text.data() + flag.name_at) == name) return flag;
+    }
+    return flags.at(flags.size());  // out of range: a name not in the table does not compile
 }
 
 [[nodiscard]] const Flag* find_long(std::string_view name) noexcept {
     for (const Flag& flag : flags) {
-        if (flag.name == name) return &flag;
+        if (flag.name() == name) return &flag;
     }
     return nullptr;
 }
@@ -844,25 +1125,26 @@ std::size_t index_of(const Flag& flag) noexcept {
 
 struct Argument {
     const Flag* flag = nullptr;
-    std::string_view name;                  // as typed, for "unknown flag"; empty: no flag at all
-    std::optional<std::string_view> value;  // after '=', or after -x
+    std::string_view name;        // as typed, for "unknown flag"; empty: no flag at all
+    const char* value = nullptr;  // the rest of the argument after '=', or after -x
 };
 
 // "--name", "--name=value", "-x" or "-xvalue". Short switches do not combine: -qV is unknown.
-[[nodiscard]] Argument split_argument(std::string_view text) noexcept {
+[[nodiscard]] Argument split_argument(const char* text) noexcept {
     Argument argument;
-    if (text.starts_with("--") && text.size() > 2) {
-        const std::size_t equals = text.find('=');
-        argument.name = head(text, equals);
-        if (equals != npos) argument.value = tail(text, equals + 1);
+    const std::string_view whole = text;
+    if (whole.starts_with("--") && whole.size() > 2) {
+        const std::size_t equals = whole.find('=');
+        argument.name = head(whole, equals);
+        if (equals != npos) argument.value = text + equals + 1;
         argument.flag = find_long(tail(argument.name, 2));
-    } else if (text.size() >= 2 && text[0] == '-' && text[1] != '-') {
-        argument.name = head(text, 2);
+    } else if (whole.size() >= 2 && text[0] == '-' && text[1] != '-') {
+        argument.name = head(whole, 2);
         argument.flag = find_short(text[1]);
-        if (text.size() > 2) argument.value = tail(text, 2);
+        if (text[2] != '\0') argument.value = text + 2;
         if (argument.value && argument.flag && argument.flag->form != Form::value) {
             argument.flag = nullptr;
-            argument.name = text;
+            argument.name = whole;
         }
     }
     return argument;
@@ -870,24 +1152,25 @@ struct Argument {
 
 bool apply(Parser& p, const Flag& flag, std::string_view value) {
     p.flag = &flag;
-    return flag.handler(p, value);
+    return flag.handler()(p, value);
 }
 
 // False when parsing stops here: a usage error, or --help or --version.
 bool parse_arguments(Parser& p, int argc, const char* const* argv) {
     for (int i = 1; i < argc; ++i) {
-        const std::string_view text = argv[i];
-        const Argument argument = split_argument(text);
-        if (argument.name.empty()) return p.fail_plain(Shown{text}, ": unexpected argument");
-        if (argument.flag == nullptr) return p.fail_plain(Shown{argument.name}, ": unknown flag");
+        const Argument argument = split_argument(argv[i]);
+        if (argument.name.empty()) return p.fail_plain("{}: unexpected argument", {Shown{argv[i]}});
+        if (argument.flag == nullptr)
+            return p.fail_plain("{}: unknown flag", {Shown{argument.name}});
         const Flag& flag = *argument.flag;
         const bool takes_value = flag.form == Form::value;
-        std::optional<std::string_view> value = argument.value;
-        if (takes_value && !value && i + 1 < argc) value = argv[++i];
-        p.origin_of(flag) = {value.value_or(""), true, false, takes_value && value};
-        if (!takes_value && value) return p.fail_at(flag, "takes no value");
-        if (takes_value && !value) return p.fail_at(flag, "needs a value");
-        if (!apply(p, flag, *value) || p.result.outcome != ParseOutcome::run) return false;
+        const char* value = argument.value;
+        if (takes_value && value == nullptr && i + 1 < argc) value = argv[++i];
+        Origin& origin = p.origin_of(flag);
+        origin = {value != nullptr ? value : "", true, false, takes_value && value != nullptr};
+        if (!takes_value && value != nullptr) return p.fail_at(&flag, "takes no value");
+        if (takes_value && value == nullptr) return p.fail_at(&flag, "needs a value");
+        if (!apply(p, flag, origin.value) || p.result.outcome != ParseOutcome::run) return false;
     }
     return true;
 }
@@ -908,12 +1191,12 @@ bool parse_environment(Parser& p, const char* const* environment) {
         Origin& origin = p.origin_of(flag);
         if (flag.form == Form::action || origin.given) continue;
         const std::optional<std::string_view> value =
-            find_variable(environment, EnvName{flag.name}.view());
+            find_variable(environment, EnvName{flag.name()}.view());
         if (!value) continue;
         origin = {*value, true, true, true};
         if (flag.form == Form::toggle) {
             const std::optional<std::uint32_t> on = find_choice(switch_words, *value);
-            if (!on) return p.fail_at(flag, "must be 1 or 0 (or true, false, yes, no, on, off)");
+            if (!on) return p.fail_at(&flag, "must be 1 or 0 (or true, false, yes, no, on, off)");
             if (*on == 0) continue;
         }
         if (!apply(p, flag, *value)) return false;
@@ -929,7 +1212,7 @@ bool listen_by_default(Parser& p, const char* const* environment) {
     if (const std::optional<std::string_view> text = find_variable(environment, "PORT")) {
         const std::optional<std::uint16_t> number = parse_port(*text);
         if (!number)
-            return p.fail_plain("PORT=", Shown{*text}, ": must be a whole number from 0 to 65535");
+            return p.fail_plain("PORT={}: must be a whole number from 0 to 65535", {Shown{*text}});
         port = *number;
     }
     ListenAddress& address = config.listen[0];
@@ -943,20 +1226,19 @@ bool listen_by_default(Parser& p, const char* const* environment) {
 
 // A relation of limits_related_validly. The message names the flag that was given, so a
 // --header-bytes-max below the default request line says so rather than blaming the default.
-bool check_order(Parser& p, std::string_view smaller_name, std::string_view larger_name) {
-    const Flag& smaller = *find_long(smaller_name);
-    const Flag& larger = *find_long(larger_name);
-    const std::uint64_t small = limit_value(p.config.limits, smaller.limit);
-    const std::uint64_t large = limit_value(p.config.limits, larger.limit);
+bool check_order(Parser& p, const Flag& smaller, const Flag& larger) {
+    const std::uint64_t small = limit_value(p.config.limits, rule_of(smaller));
+    const std::uint64_t large = limit_value(p.config.limits, rule_of(larger));
     if (small <= large) return true;
     if (p.origin_of(smaller).given || !p.origin_of(larger).given)
-        return p.fail_at(smaller, "must not exceed --", larger.name, " (", large, ")");
-    return p.fail_at(larger, "must be at least --", smaller.name, " (", small, ")");
+        return p.fail_at(&smaller, "must not exceed --{} ({})", {larger.name(), large});
+    return p.fail_at(&larger, "must be at least --{} ({})", {smaller.name(), small});
 }
 
 bool check_limits(Parser& p) {
-    if (!check_order(p, "request-line-bytes-max", "header-bytes-max")) return false;
-    if (!check_order(p, "batch-count", "owed-max")) return false;
+    if (!check_order(p, flag_named("request-line-bytes-max"), flag_named("header-bytes-max")))
+        return false;
+    if (!check_order(p, flag_named("batch-count"), flag_named("owed-max"))) return false;
     // Every value passed its own range: only a relation added to limits.hpp alone lands here.
     if (!limits_related_validly(p.config.limits))
         return p.fail_plain("limits: the values do not fit together (limits_related_validly)");
@@ -966,13 +1248,12 @@ bool check_limits(Parser& p) {
 // --ready-when gates the --ready-path: alone, it would gate nothing.
 bool check_readiness(Parser& p) noexcept {
     if (p.config.ready_count == 0 || !p.ready_path.empty()) return true;
-    return p.fail_at(*find_long("ready-when"),
+    return p.fail_at(&flag_named("ready-when"),
                      "needs --ready-path, the path that answers 503 until every condition holds");
 }
 
 bool fail_errno(Parser& p, int number) {
-    char text[96] = {};
-    return p.fail(Text{text}.add_errno(number).view());
+    return p.fail("{}", {Errno{number}});
 }
 
 // Up to `bytes`, fewer if the file shrank since fstat; -errno when a read fails.
@@ -994,8 +1275,11 @@ bool read_body_file(Parser& p) {
     // must not hold up start-up; it is refused below as not a regular file.
     const int fd = open(p.body_path.data(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return fail_errno(p, errno);
+    // The system call itself: musl's fstat goes through fstatat and a /proc path (780 B), and on
+    // 64-bit Linux the kernel's struct stat is the C library's.
+    static_assert(sizeof(void*) == 8);
     struct stat status {};
-    const bool regular = fstat(fd, &status) == 0 && S_ISREG(status.st_mode);
+    const bool regular = syscall(SYS_fstat, fd, &status) == 0 && S_ISREG(status.st_mode);
     const auto bytes = std::uint64_t(status.st_size);
     const bool fits = regular && bytes <= body_bytes_ceiling;
     char* data = fits ? static_cast<char*>(std::malloc(bytes + 1)) : nullptr;
@@ -1003,7 +1287,7 @@ bool read_body_file(Parser& p) {
     close(fd);
     if (!regular) return p.fail("must name a regular file");
     if (!fits)
-        return p.fail("is ", bytes, " bytes, past ", Amount{Unit::bytes, body_bytes_ceiling});
+        return p.fail("is {} bytes, past {}", {bytes, Amount{Unit::bytes, body_bytes_ceiling}});
     if (data == nullptr) return fail_errno(p, ENOMEM);
     if (got < 0) {
         std::free(data);
@@ -1041,7 +1325,8 @@ bool make_body(Parser& p) {
 // --- Help ---------------------------------------------------------------------------------------
 
 constexpr std::size_t help_column = 38;  // where meanings start
-constexpr std::string_view section_titles[] = {
+constexpr Limits default_limits;
+constexpr const char* section_titles[] = {
     "Listening and threads", "Answer", "Readiness, metrics and logs",
     "Limits (bytes take K, M or G; times ms or s)", "Engine and output"};
 
@@ -1052,20 +1337,21 @@ void add_help_line(Text& text, const Flag& flag) {
         text.push('-').push(flag.short_name).add(", ");
     else
         text.add("    ");
-    text.add("--").add(flag.name);
-    if (*flag.metavar != '\0') text.push(' ').add(flag.metavar);
+    text.add("--").add(flag.name());
+    if (!flag.metavar().empty()) text.push(' ').add(flag.metavar());
     const std::size_t used = text.bytes() - start;
     for (std::size_t column = used; column < help_column || column < used + 2; ++column)
         text.push(' ');
-    for (const char c : std::string_view(flag.meaning)) {
+    for (const char c : flag.meaning()) {
         text.push(c);
         if (c == '\n') {
             for (std::size_t column = 0; column < help_column; ++column) text.push(' ');
         }
     }
-    if (flag.section == Section::limits)
-        add_part(text.add(" (default "), Amount{flag.limit.unit, limit_value(Limits{}, flag.limit)})
-            .push(')');
+    if (flag.section == Section::limits) {
+        add_amount(text.add(" (default "), flag.unit, limit_value(default_limits, rule_of(flag)));
+        text.push(')');
+    }
     text.push('\n');
 }
 
@@ -1074,11 +1360,14 @@ void add_help_line(Text& text, const Flag& flag) {
 ParseResult parse_config(int argc, const char* const* argv, const char* const* environment,
                          Config& config) noexcept {
     ParseResult result;
-    config = Config{};
+    // Defaults, whatever it held: Config's own constructor, which main and healthcheck call too
+    // (`config = Config{}` inlined a second copy of it, 256 B).
+    static_assert(std::is_trivially_destructible_v<Config>);
+    new (&config) Config;
     Parser p{config, result};
     if (parse_arguments(p, argc, argv) && parse_environment(p, environment) &&
         listen_by_default(p, environment) && check_limits(p) && make_body(p) && check_readiness(p))
-        sort_routes(p);
+        find_routes(p);
     return result;
 }
 

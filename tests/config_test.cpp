@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <initializer_list>
+#include <random>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -232,6 +233,68 @@ TEST(Config, RefusesBadListenAddresses) {
     EXPECT_EQ(error_of({"-l", "localhost:80"}),
               "--listen localhost:80: the address must be IPv4 like 127.0.0.1 or IPv6 in "
               "brackets like [::1]");
+}
+
+// Addresses to try on inet_pton and on --listen: edge cases, random bytes from an address's
+// alphabet, and random group lists with "::" and IPv4 tails, from a fixed seed.
+std::vector<std::string> address_texts() {
+    std::vector<std::string> texts = {
+        "", "::", "::1", "1::", ":::", "1:::2", ":1", "1:", "::ffff:1.2.3.4", "::ffff:1.2.3.04",
+        "::1.2.3.4", "1.2.3.4", "0.0.0.0", "255.255.255.255", "256.0.0.0", "01.2.3.4",
+        "1.2.3.04", "1.2.3", "1.2.3.4.5", "1..2.3", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9",
+        "1:2:3:4:5:6:7::", "::1:2:3:4:5:6:7", "1::2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8::",
+        "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "1:2:3:4:5::1.2.3.4",
+        "1:2:3:4:5:6::1.2.3.4", "::1:2:3:4:5:1.2.3.4", "1.2.3.4::", "ABCD::ef", "12345::",
+        "0000::", "00000::", "fe80::1%eth0", " 1.2.3.4", "1.2.3.4 ", "::1.2.3"};
+    std::mt19937 random(7);
+    const auto pick = [&](std::string_view from) { return from[random() % from.size()]; };
+    for (int i = 0; i < 20000; ++i) {
+        std::string text(random() % 24, ' ');
+        for (char& c : text) c = pick("0123456789abcdefABCDEFg:.x% ");
+        texts.push_back(text);
+    }
+    for (int i = 0; i < 20000; ++i) {
+        std::string text;
+        for (std::size_t groups = random() % 10, g = 0; g < groups; ++g) {
+            if (g > 0) text += ':';
+            for (std::size_t digits = random() % 6, d = 0; d < digits; ++d)
+                text += pick("0123456789abcdefABCDEF");
+        }
+        if (random() % 3 == 0) {
+            if (!text.empty()) text += ':';
+            for (int b = 0; b < 4; ++b) {
+                const std::uint32_t value = random() % 10 == 0 ? random() % 1000 : random() % 256;
+                text += (b > 0 ? "." : "") + std::string(random() % 10 == 0 ? "0" : "") +
+                        std::to_string(value);
+            }
+        }
+        if (random() % 2 == 0) text.insert(random() % (text.size() + 1), "::");
+        texts.push_back(text);
+    }
+    return texts;
+}
+
+// musl's inet_pton is 830 B, so config parses addresses itself: exactly as inet_pton does.
+TEST(Config, TakesTheAddressesInetPtonTakes) {
+    int taken = 0;
+    for (const std::string& host : address_texts()) {
+        for (const int family : {AF_INET, AF_INET6}) {
+            // Without brackets a ':' means a port, and an empty host 0.0.0.0.
+            if (family == AF_INET && (host.empty() || host.find(':') != std::string::npos))
+                continue;
+            const std::string listen = family == AF_INET ? host + ":1" : "[" + host + "]:1";
+            std::uint8_t expected[16] = {};
+            const bool valid = inet_pton(family, host.c_str(), expected) == 1;
+            const Parsed parsed = parse({"--listen", listen.c_str()});
+            ASSERT_EQ(parsed.result.outcome == ParseOutcome::run, valid)
+                << listen << ": " << parsed.result.message;
+            if (!valid) continue;
+            ++taken;
+            const std::size_t bytes = family == AF_INET ? 4 : 16;
+            EXPECT_EQ(std::memcmp(parsed.config.listen[0].address, expected, bytes), 0) << listen;
+        }
+    }
+    EXPECT_GT(taken, 2000);  // the random addresses are not all refused
 }
 
 TEST(Config, RefusesTheSameAddressTwiceButNotTwoEphemeralPorts) {
