@@ -3,7 +3,6 @@
 // the old bytes. Knows nothing of sockets or parsing; the only allocation is in build().
 #include "uring_okay/response.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -20,65 +19,59 @@ constexpr std::uint64_t copy_bytes_ceiling = (64ull << 20) + 4096;
 constexpr std::int64_t seconds_min = -62'167'219'200;  // 0000-01-01T00:00:00Z
 constexpr std::int64_t seconds_max = 253'402'300'799;  // 9999-12-31T23:59:59Z
 
-struct Reason {
-    std::uint16_t status;
-    std::string_view phrase;
-};
+// RFC 9110 §15, plus 429 and 431 from RFC 6585: a row per code, "NNN Phrase\n". 306 is
+// "(Unused)": it gets no phrase. One string, not a table of views: a third of the bytes.
+constexpr std::string_view reasons =
+    "100 Continue\n"
+    "101 Switching Protocols\n"
+    "200 OK\n"
+    "201 Created\n"
+    "202 Accepted\n"
+    "203 Non-Authoritative Information\n"
+    "204 No Content\n"
+    "205 Reset Content\n"
+    "206 Partial Content\n"
+    "300 Multiple Choices\n"
+    "301 Moved Permanently\n"
+    "302 Found\n"
+    "303 See Other\n"
+    "304 Not Modified\n"
+    "305 Use Proxy\n"
+    "307 Temporary Redirect\n"
+    "308 Permanent Redirect\n"
+    "400 Bad Request\n"
+    "401 Unauthorized\n"
+    "402 Payment Required\n"
+    "403 Forbidden\n"
+    "404 Not Found\n"
+    "405 Method Not Allowed\n"
+    "406 Not Acceptable\n"
+    "407 Proxy Authentication Required\n"
+    "408 Request Timeout\n"
+    "409 Conflict\n"
+    "410 Gone\n"
+    "411 Length Required\n"
+    "412 Precondition Failed\n"
+    "413 Content Too Large\n"
+    "414 URI Too Long\n"
+    "415 Unsupported Media Type\n"
+    "416 Range Not Satisfiable\n"
+    "417 Expectation Failed\n"
+    "418 I'm a teapot\n"  // RFC 9110 §15.5.19 keeps it "(Unused)" because RFC 2324 holds it
+    "421 Misdirected Request\n"
+    "422 Unprocessable Content\n"
+    "426 Upgrade Required\n"
+    "429 Too Many Requests\n"
+    "431 Request Header Fields Too Large\n"
+    "500 Internal Server Error\n"
+    "501 Not Implemented\n"
+    "502 Bad Gateway\n"
+    "503 Service Unavailable\n"
+    "504 Gateway Timeout\n"
+    "505 HTTP Version Not Supported\n";
 
-// RFC 9110 §15, plus 429 and 431 from RFC 6585. 306 is "(Unused)": it gets no phrase.
-constexpr Reason reasons[] = {
-    {100, "Continue"},
-    {101, "Switching Protocols"},
-    {200, "OK"},
-    {201, "Created"},
-    {202, "Accepted"},
-    {203, "Non-Authoritative Information"},
-    {204, "No Content"},
-    {205, "Reset Content"},
-    {206, "Partial Content"},
-    {300, "Multiple Choices"},
-    {301, "Moved Permanently"},
-    {302, "Found"},
-    {303, "See Other"},
-    {304, "Not Modified"},
-    {305, "Use Proxy"},
-    {307, "Temporary Redirect"},
-    {308, "Permanent Redirect"},
-    {400, "Bad Request"},
-    {401, "Unauthorized"},
-    {402, "Payment Required"},
-    {403, "Forbidden"},
-    {404, "Not Found"},
-    {405, "Method Not Allowed"},
-    {406, "Not Acceptable"},
-    {407, "Proxy Authentication Required"},
-    {408, "Request Timeout"},
-    {409, "Conflict"},
-    {410, "Gone"},
-    {411, "Length Required"},
-    {412, "Precondition Failed"},
-    {413, "Content Too Large"},
-    {414, "URI Too Long"},
-    {415, "Unsupported Media Type"},
-    {416, "Range Not Satisfiable"},
-    {417, "Expectation Failed"},
-    {418, "I'm a teapot"},  // RFC 9110 §15.5.19 keeps it "(Unused)" because RFC 2324 holds it
-    {421, "Misdirected Request"},
-    {422, "Unprocessable Content"},
-    {426, "Upgrade Required"},
-    {429, "Too Many Requests"},
-    {431, "Request Header Fields Too Large"},
-    {500, "Internal Server Error"},
-    {501, "Not Implemented"},
-    {502, "Bad Gateway"},
-    {503, "Service Unavailable"},
-    {504, "Gateway Timeout"},
-    {505, "HTTP Version Not Supported"},
-};
-
-constexpr std::string_view weekdays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-constexpr std::string_view months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr char weekdays[] = "SunMonTueWedThuFriSat";  // three letters each
+constexpr char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
 struct Civil {
     std::int64_t year;
@@ -123,8 +116,12 @@ struct Writer {
     }
     void put_number(std::uint64_t value) {
         char digits[20];
-        const auto result = std::to_chars(digits, digits + sizeof digits, value);
-        put({digits, std::size_t(result.ptr - digits)});
+        char* first = digits + sizeof digits;
+        do {
+            *--first = char('0' + value % 10);
+            value /= 10;
+        } while (value != 0);
+        put({first, std::size_t(digits + sizeof digits - first)});
     }
 };
 
@@ -266,8 +263,12 @@ std::size_t format_head(const ResponseSpec& spec, Kind kind, std::uint64_t conte
 }
 
 std::string_view reason_phrase(std::uint16_t status) noexcept {
-    for (const Reason& reason : reasons) {
-        if (reason.status == status) return reason.phrase;
+    char code[3];
+    put_digits(code, status, 3);  // past 999 matches no row either
+    for (std::string_view rest = reasons; !rest.empty();) {
+        const std::size_t end = rest.find('\n');
+        if (rest.substr(0, 3) == std::string_view{code, 3}) return rest.substr(4, end - 4);
+        rest.remove_prefix(end + 1);
     }
     return {};
 }
@@ -286,9 +287,9 @@ void format_imf_fixdate(std::int64_t unix_seconds, char (&out)[imf_fixdate_bytes
     const auto weekday = std::size_t(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday
     // "Sun, 06 Nov 1994 08:49:37 GMT"
     std::memcpy(out, "Ddd, DD Mmm YYYY hh:mm:ss GMT", imf_fixdate_bytes);
-    std::memcpy(out, weekdays[weekday].data(), 3);
+    std::memcpy(out, weekdays + 3 * weekday, 3);
     put_digits(out + 5, civil.day, 2);
-    std::memcpy(out + 8, months[civil.month - 1].data(), 3);
+    std::memcpy(out + 8, months + 3 * (civil.month - 1), 3);
     put_digits(out + 12, std::uint64_t(civil.year), 4);
     put_digits(out + 17, std::uint64_t(second_of_day / 3'600), 2);
     put_digits(out + 20, std::uint64_t(second_of_day / 60 % 60), 2);
