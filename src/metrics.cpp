@@ -116,17 +116,8 @@ constexpr Family families[] = {
     return word;
 }
 
-// One series line: `key`, then thread="N" (none for the sum, thread < 0), then the number.
-// `key` is the name and, when labelled, its opened {label="value" braces.
-void add_series(Text& out, std::string_view key, bool labelled, long thread, std::uint64_t number,
-                bool seconds) noexcept {
-    out.add(key);
-    if (thread >= 0) out.add(labelled ? ",thread=\""sv : "{thread=\""sv).add(std::uint64_t(thread));
-    if (thread >= 0)
-        out.add("\"}"sv);
-    else if (labelled)
-        out.add("}"sv);
-    out.add(" "sv);
+// A series' value and the line's end.
+void add_value(Text& out, std::uint64_t number, bool seconds) noexcept {
     if (seconds)
         out.add_fixed(number / 1000, 6);  // nanoseconds as seconds, to the microsecond
     else
@@ -135,26 +126,34 @@ void add_series(Text& out, std::string_view key, bool labelled, long thread, std
 }
 
 // One series per word of the label after the first, or one for a family without a label.
-[[nodiscard]] std::size_t series_of(const Family& family) noexcept {
+[[nodiscard]] constexpr std::size_t series_of(const Family& family) noexcept {
     if (family.label == nullptr) return 1;
     std::size_t spaces = 0;
     for (const char* c = family.label; *c != '\0'; ++c) spaces += *c == ' ';
     return spaces;
 }
 
+constexpr std::size_t series_count = [] {
+    std::size_t count = 0;
+    for (const Family& family : families) count += series_of(family);
+    return count;
+}();
+
+// Each series summed over threads, then once per thread with its thread="N" label.
 void add_family(Text& out, const Family& family, CountersTable table) noexcept {
-    std::string_view help = family.help;
-    const std::string_view name = next_word(help);
-    out.add("# HELP "sv).add(prefix).add(name).add(" "sv).add(help).add("\n"sv);
+    const std::string_view help = family.help;  // "name Help text."
+    const std::string_view name = help.substr(0, help.find(' '));
+    out.add("# HELP "sv).add(prefix).add(help).add("\n"sv);
     out.add("# TYPE "sv).add(prefix).add(name).add(family.gauge ? " gauge\n"sv : " counter\n"sv);
     std::string_view values = family.label ? family.label : "";
     const std::string_view label = next_word(values);
+    const bool labelled = family.label != nullptr;
     const bool seconds = family.read == Read::cpu_seconds;
     for (std::size_t value = 0; value < series_of(family); ++value) {
-        char key_bytes[family_text_max];
+        char key_bytes[family_text_max];  // the series' name, and its label="value" if any
         Text key{key_bytes};
         key.add(prefix).add(name);
-        if (family.label) key.add("{"sv).add(label).add("=\""sv).add(next_word(values)).add("\""sv);
+        if (labelled) key.add("{"sv).add(label).add("=\""sv).add(next_word(values)).add("\""sv);
         std::uint64_t each[64];  // read once: the sum is the sum of the lines shown
         std::uint64_t sum = 0;
         for (std::uint32_t t = 0; t < table.count; ++t) {
@@ -162,26 +161,22 @@ void add_family(Text& out, const Family& family, CountersTable table) noexcept {
             if (t < std::size(each)) each[t] = number;
             sum += number;
         }
-        add_series(out, key.view(), family.label, -1, sum, seconds);
+        out.add(key.view()).add(labelled ? "} "sv : " "sv);
+        add_value(out, sum, seconds);
         for (std::uint32_t t = 0; t < table.count; ++t) {
-            const std::uint64_t number =
-                t < std::size(each) ? each[t] : read(family, table.threads[t], value);
-            add_series(out, key.view(), family.label, long(t), number, seconds);
+            out.add(key.view()).add(labelled ? ",thread=\""sv : "{thread=\""sv);
+            out.add(std::uint64_t(t)).add("\"} "sv);
+            add_value(out, t < std::size(each) ? each[t] : read(family, table.threads[t], value),
+                      seconds);
         }
     }
-}
-
-[[nodiscard]] std::size_t series_count() noexcept {
-    std::size_t count = 0;
-    for (const Family& family : families) count += series_of(family);
-    return count;
 }
 
 }  // namespace
 
 std::size_t metrics_bytes_max(std::uint32_t thread_count) noexcept {
     return std::size(families) * family_text_max +
-           series_count() * (std::size_t(thread_count) + 1) * series_line_max;
+           series_count * (std::size_t(thread_count) + 1) * series_line_max;
 }
 
 std::size_t render_metrics(CountersTable table, char* out, std::size_t room) noexcept {
