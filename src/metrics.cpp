@@ -31,9 +31,10 @@ constexpr std::size_t series_line_max = 160;  // name{label="value",thread="N"} 
 enum class Read : std::uint8_t { counter, open_now, cpu_seconds };
 
 struct Family {
-    const char* help;   // "name Help text.", as the # HELP line shows it after the prefix
-    const char* label;  // "label value value...": a series per value; null: one series
-    std::uint16_t at;   // the counter's offsetof in Counters
+    // "name Help text.", as the # HELP line shows it after the prefix; for a labelled family, a
+    // second line "label value value...": one series per value.
+    const char* text;
+    std::uint16_t at;  // the counter's offsetof in Counters
     Read read = Read::counter;
     bool gauge = false;  // its # TYPE: gauge, else counter
 };
@@ -55,42 +56,43 @@ static_assert(is_run(close_reasons_at));
 
 // Verdict order (fine left out) for framer errors; Counters' order for close reasons.
 constexpr Family families[] = {
-    {"requests_total Requests framed, good or bad.", nullptr, UO_AT(requests)},
-    {"responses_total Answers sent, by status class.", "class 1xx 2xx 3xx 4xx 5xx other",
+    {"requests_total Requests framed, good or bad.", UO_AT(requests)},
+    {"responses_total Answers sent, by status class.\n"
+     "class 1xx 2xx 3xx 4xx 5xx other",
      UO_AT(answered_class)},
     {"framer_errors_total Requests refused for their framing (400, 413, 414, 431, 505) or for "
-     "pipelining past what a connection may owe.",
+     "pipelining past what a connection may owe.\n"
      "error bad_request content_too_large uri_too_long header_too_large version_not_supported "
      "owed_full",
      UO_AT(framer_verdicts[1])},
-    {"received_bytes_total Bytes read from clients.", nullptr, UO_AT(bytes_in)},
-    {"sent_bytes_total Bytes sent to clients.", nullptr, UO_AT(bytes_out)},
-    {"connections_accepted_total Connections accepted.", nullptr, UO_AT(accepted)},
-    {"connections_open Connections open now.", nullptr, 0, Read::open_now, true},
+    {"received_bytes_total Bytes read from clients.", UO_AT(bytes_in)},
+    {"sent_bytes_total Bytes sent to clients.", UO_AT(bytes_out)},
+    {"connections_accepted_total Connections accepted.", UO_AT(accepted)},
+    {"connections_open Connections open now.", 0, Read::open_now, true},
     {"connections_closed_total Connections closed, by why (table_full: accepted past "
-     "--connections-max and closed at once).",
+     "--connections-max and closed at once).\n"
      "reason peer error header_timeout idle_timeout linger_timeout drain table_full",
      UO_AT(closed_by_peer)},
-    {"timeouts_total Connections closed by a deadline.", "timeout header idle linger",
+    {"timeouts_total Connections closed by a deadline.\n"
+     "timeout header idle linger",
      UO_AT(closed_header_timeout)},
     {"accept_backoffs_total Accepts that failed for want of file descriptors or memory "
      "(EMFILE, ENFILE, ENOBUFS, ENOMEM) and waited for the next tick.",
-     nullptr, UO_AT(accept_errors)},
+     UO_AT(accept_errors)},
     {"multishot_rearms_total Multishot accepts and receives that ended and were armed again.",
-     nullptr, UO_AT(multishot_rearms)},
+     UO_AT(multishot_rearms)},
     {"receive_buffer_shortages_total Receives that found the provided-buffer ring empty "
      "(ENOBUFS).",
-     nullptr, UO_AT(recv_no_buffers)},
-    {"short_sends_total Sends the kernel took only part of.", nullptr, UO_AT(short_sends)},
-    {"reads_paused_total Connections whose reading paused at --owed-max answers owed.", nullptr,
+     UO_AT(recv_no_buffers)},
+    {"short_sends_total Sends the kernel took only part of.", UO_AT(short_sends)},
+    {"reads_paused_total Connections whose reading paused at --owed-max answers owed.",
      UO_AT(reads_paused)},
-    {"completion_overflows_total Times the completion queue overflowed.", nullptr,
-     UO_AT(cq_overflows)},
-    {"metrics_busy_total Metrics requests closed unanswered: every page was being sent.", nullptr,
+    {"completion_overflows_total Times the completion queue overflowed.", UO_AT(cq_overflows)},
+    {"metrics_busy_total Metrics requests closed unanswered: every page was being sent.",
      UO_AT(metrics_busy)},
-    {"access_log_dropped_total Access log lines dropped: the buffer was full.", nullptr,
+    {"access_log_dropped_total Access log lines dropped: the buffer was full.",
      UO_AT(access_log_dropped)},
-    {"thread_cpu_seconds_total CPU time of the engine threads.", nullptr, 0, Read::cpu_seconds},
+    {"thread_cpu_seconds_total CPU time of the engine threads.", 0, Read::cpu_seconds},
 };
 
 #undef UO_AT
@@ -127,9 +129,11 @@ void add_value(Text& out, std::uint64_t number, bool seconds) noexcept {
 
 // One series per word of the label after the first, or one for a family without a label.
 [[nodiscard]] constexpr std::size_t series_of(const Family& family) noexcept {
-    if (family.label == nullptr) return 1;
+    const std::string_view text = family.text;
+    const std::size_t label_at = text.find('\n');
+    if (label_at == text.npos) return 1;
     std::size_t spaces = 0;
-    for (const char* c = family.label; *c != '\0'; ++c) spaces += *c == ' ';
+    for (const char c : text.substr(label_at)) spaces += c == ' ';
     return spaces;
 }
 
@@ -141,15 +145,17 @@ constexpr std::size_t series_count = [] {
 
 // Each series summed over threads, then once per thread with its thread="N" label.
 void add_family(Text& out, const Family& family, CountersTable table) noexcept {
-    const std::string_view help = family.help;  // "name Help text."
-    const std::string_view name = help.substr(0, help.find(' '));
-    out.add("# HELP "sv).add(prefix).add(help).add("\n"sv);
+    const std::string_view text = family.text;
+    const std::size_t help_end = text.find('\n');
+    const std::string_view name = text.substr(0, text.find(' '));
+    out.add("# HELP "sv).add(prefix).add(text.substr(0, help_end)).add("\n"sv);
     out.add("# TYPE "sv).add(prefix).add(name).add(family.gauge ? " gauge\n"sv : " counter\n"sv);
-    std::string_view values = family.label ? family.label : "";
+    const bool labelled = help_end != text.npos;
+    std::string_view values = labelled ? text.substr(help_end + 1) : ""sv;
     const std::string_view label = next_word(values);
-    const bool labelled = family.label != nullptr;
     const bool seconds = family.read == Read::cpu_seconds;
-    for (std::size_t value = 0; value < series_of(family); ++value) {
+    std::size_t value = 0;
+    do {  // a series per value, or the one of a family without a label
         char key_bytes[family_text_max];  // the series' name, and its label="value" if any
         Text key{key_bytes};
         key.add(prefix).add(name);
@@ -169,7 +175,8 @@ void add_family(Text& out, const Family& family, CountersTable table) noexcept {
             add_value(out, t < std::size(each) ? each[t] : read(family, table.threads[t], value),
                       seconds);
         }
-    }
+        ++value;
+    } while (!values.empty());
 }
 
 }  // namespace

@@ -144,11 +144,12 @@ struct Answer {
     std::uint32_t date_offset = 0;  // of the Date value within the answer; 0: no Date field
 };
 
-[[nodiscard]] std::string_view connection_field(Kind kind) {
+// The Connection field, if any, and the empty line that ends the head.
+[[nodiscard]] std::string_view head_end(Kind kind) {
     if (kind == Kind::get_keep_alive || kind == Kind::head_keep_alive) {
-        return "Connection: keep-alive\r\n"sv;
+        return "Connection: keep-alive\r\n\r\n"sv;
     }
-    return closes_after(kind) ? "Connection: close\r\n"sv : ""sv;
+    return closes_after(kind) ? "Connection: close\r\n\r\n"sv : "\r\n"sv;
 }
 
 // RFC 9110 §8.6: 1xx and 204 must not send Content-Length; a 304 may, but like them it never
@@ -173,7 +174,8 @@ Answer format_answer(const ResponseSpec& spec, Kind kind,
     // Errors say only that they close: Content-Length: 0. --minimal drops every optional field.
     const bool error = is_error(kind);
     const std::uint16_t status = status_of(kind, spec.status);
-    const bool content = !error && carries_content(status);
+    const bool content_length = error || sends_content_length(status);
+    const bool content = !error && content_length && status != 205;  // carries_content()
     const bool full = !spec.minimal;
     writer.put("HTTP/1.1 "sv);
     writer.put_number(status);
@@ -188,7 +190,7 @@ Answer format_answer(const ResponseSpec& spec, Kind kind,
         writer.put("\r\n"sv);
     }
     if (full && content) writer.put_field("Content-Type: "sv, spec.content_type);
-    if (error || sends_content_length(status)) {
+    if (content_length) {
         writer.put(full ? "Content-Length: "sv : "Content-Length:"sv);
         writer.put_number(!content ? 0 : elsewhere_bytes ? *elsewhere_bytes : spec.body.size());
         writer.put("\r\n"sv);
@@ -199,8 +201,7 @@ Answer format_answer(const ResponseSpec& spec, Kind kind,
             writer.put("\r\n"sv);
         }
     }
-    writer.put(connection_field(kind));
-    writer.put("\r\n"sv);
+    writer.put(head_end(kind));
     // RFC 9110 §9.3.2: HEAD gets the same head, no content.
     if (content && !is_head(kind) && !elsewhere_bytes) writer.put(spec.body);
     answer.bytes = writer.bytes;
