@@ -65,7 +65,7 @@ void AccessLog::record(std::uint32_t slot, const Finished& finished, Counters& c
     std::string_view path = "*"sv;
     if (finished.route != 0 && finished.route <= routes_->count)
         path = routes_->paths[finished.route - 1];
-    if (path.size() > path_shown_max) path = path.substr(0, path_shown_max);
+    if (path.size() > path_shown_max) path.remove_suffix(path.size() - path_shown_max);
     char line[line_bytes_max];
     Text text{line};
     text.add(std::string_view{date_, sizeof date_}).add(" "sv);

@@ -239,12 +239,14 @@ std::size_t format_head(const ResponseSpec& spec, Kind kind, std::uint64_t conte
 }
 
 std::string_view reason_phrase(std::uint16_t status) noexcept {
-    char code[3];
+    char code[4];
     put_digits(code, status, 3);  // past 999 matches no row either
-    for (std::string_view rest = reasons; !rest.empty();) {
-        const std::size_t end = rest.find('\n');
-        if (rest.substr(0, 3) == std::string_view{code, 3}) return rest.substr(4, end - 4);
-        rest.remove_prefix(end + 1);
+    code[3] = ' ';
+    const char* const rows_end = reasons.data() + reasons.size();
+    for (const char* row = reasons.data(); row < rows_end;) {
+        const auto* end = static_cast<const char*>(std::memchr(row, '\n', rows_end - row));
+        if (std::memcmp(row, code, sizeof code) == 0) return {row + 4, std::size_t(end - row - 4)};
+        row = end + 1;
     }
     return {};
 }
