@@ -18,7 +18,6 @@ using namespace std::string_view_literals;  // "text"sv: no strlen call where it
 
 namespace {
 
-constexpr std::string_view prefix = "uring_okay_";
 // The page's head up to its Content-Length value.
 constexpr std::string_view head_start =
     "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
@@ -148,8 +147,11 @@ void add_family(Text& out, const Family& family, CountersTable table) noexcept {
     const std::string_view text = family.text;
     const std::size_t help_end = text.find('\n');
     const std::string_view name = text.substr(0, text.find(' '));
-    out.add("# HELP "sv).add(prefix).add(text.substr(0, help_end)).add("\n"sv);
-    out.add("# TYPE "sv).add(prefix).add(name).add(family.gauge ? " gauge\n"sv : " counter\n"sv);
+    constexpr auto prefix = "uring_okay_"sv;  // of every series' name
+    constexpr auto help_start = "# HELP uring_okay_"sv, type_start = "# TYPE uring_okay_"sv;
+    static_assert(help_start.ends_with(prefix) && type_start.ends_with(prefix));
+    out.add(help_start).add(text.substr(0, help_end)).add("\n"sv);
+    out.add(type_start).add(name).add(family.gauge ? " gauge\n"sv : " counter\n"sv);
     const bool labelled = help_end != text.npos;
     std::string_view values = labelled ? text.substr(help_end + 1) : ""sv;
     const std::string_view label = next_word(values);
@@ -217,7 +219,10 @@ void MetricsPages::render(Page& page, bool closes) noexcept {
     page.closes = closes;
     char head[512];
     Text out{head, sizeof head < head_room_ ? sizeof head : head_room_};
-    out.add(head_start).add(std::uint64_t(page.body_bytes)).add("\r\n"sv);
+    out.add(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+        "Content-Length: "sv);
+    out.add(std::uint64_t(page.body_bytes)).add("\r\n"sv);
     if (date_) {
         char date[imf_fixdate_bytes];
         format_imf_fixdate(realtime_seconds(), date);

@@ -182,14 +182,14 @@ Answer format_answer(const ResponseSpec& spec, Kind kind,
     writer.put(" "sv);
     writer.put(reason_phrase(status));
     writer.put("\r\n"sv);
-    if (full) writer.put_field("Server: "sv, spec.server);
-    if (full && spec.date) {
-        writer.put("Date: "sv);
-        answer.date_offset = std::uint32_t(writer.bytes);
-        writer.put(date);
-        writer.put("\r\n"sv);
+    if (full) {
+        writer.put_field("Server: "sv, spec.server);
+        if (spec.date) {
+            answer.date_offset = std::uint32_t(writer.bytes + "Date: "sv.size());
+            writer.put_field("Date: "sv, date);
+        }
+        if (content) writer.put_field("Content-Type: "sv, spec.content_type);
     }
-    if (full && content) writer.put_field("Content-Type: "sv, spec.content_type);
     if (content_length) {
         writer.put(full ? "Content-Length: "sv : "Content-Length:"sv);
         writer.put_number(!content ? 0 : elsewhere_bytes ? *elsewhere_bytes : spec.body.size());
