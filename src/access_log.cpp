@@ -73,13 +73,12 @@ void AccessLog::record(std::uint32_t slot, const Finished& finished, Counters& c
     text.add(path).add(" "sv).add(std::uint64_t{finished.status}).add(" "sv);
     text.add(std::uint64_t{finished.bytes / finished.count});
     // Only the last answer of a batch can be the one after which the connection closes.
-    for (std::uint32_t i = 0; i + 1 < finished.count; ++i) {
+    const bool closes = closes_after(finished.kind);
+    for (std::uint32_t i = 1; i <= finished.count; ++i) {
         Text one = text;
-        one.add("\n"sv);
+        one.add(closes && i == finished.count ? " close\n"sv : "\n"sv);
         push({line, one.bytes()}, counters);
     }
-    text.add(closes_after(finished.kind) ? " close\n"sv : "\n"sv);
-    push({line, text.bytes()}, counters);
 }
 
 void AccessLog::push(std::string_view line, Counters& counters) noexcept {

@@ -257,7 +257,6 @@ void format_imf_fixdate(std::int64_t unix_seconds, char (&out)[imf_fixdate_bytes
     if (clamped > seconds_max) clamped = seconds_max;
     const auto seconds = std::uint64_t(clamped - seconds_min);  // since 0000-01-01T00:00:00Z
     const std::uint64_t days = seconds / 86'400;
-    const std::uint64_t second_of_day = seconds % 86'400;
     const Civil civil = civil_from_days(days);
     const std::uint64_t weekday = (days + 6) % 7;  // 0000-01-01 was a Saturday
     // "Sun, 06 Nov 1994 08:49:37 GMT"
@@ -266,9 +265,11 @@ void format_imf_fixdate(std::int64_t unix_seconds, char (&out)[imf_fixdate_bytes
     put_digits(out + 5, civil.day, 2);
     std::memcpy(out + 8, months + 3 * (civil.month - 1), 3);
     put_digits(out + 12, civil.year, 4);
-    put_digits(out + 17, second_of_day / 3'600, 2);
-    put_digits(out + 20, second_of_day / 60 % 60, 2);
-    put_digits(out + 23, second_of_day % 60, 2);
+    std::uint64_t time = seconds % 86'400;  // ss, mm, then hh: each what is left modulo 60
+    for (int at = 23; at >= 17; at -= 3) {
+        put_digits(out + at, time % 60, 2);
+        time /= 60;
+    }
 }
 
 Responses::~Responses() {
