@@ -18,10 +18,6 @@ using namespace std::string_view_literals;  // "text"sv: no strlen call where it
 
 namespace {
 
-// The page's head up to its Content-Length value.
-constexpr std::string_view head_start =
-    "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-    "Content-Length: ";
 constexpr std::size_t family_text_max = 256;  // the # HELP and # TYPE lines of one family
 constexpr std::size_t series_line_max = 160;  // name{label="value",thread="N"} value\n
 
@@ -219,10 +215,10 @@ void MetricsPages::render(Page& page, bool closes) noexcept {
     page.closes = closes;
     char head[512];
     Text out{head, sizeof head < head_room_ ? sizeof head : head_room_};
-    out.add(
+    constexpr auto head_start =
         "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-        "Content-Length: "sv);
-    out.add(std::uint64_t(page.body_bytes)).add("\r\n"sv);
+        "Content-Length: "sv;
+    out.add(head_start).add(std::uint64_t(page.body_bytes)).add("\r\n"sv);
     if (date_) {
         char date[imf_fixdate_bytes];
         format_imf_fixdate(realtime_seconds(), date);
