@@ -15,6 +15,9 @@
 #include "uring_okay/text.hpp"
 
 namespace uring_okay {
+
+using namespace std::string_view_literals;  // "text"sv: no strlen call where it is added
+
 namespace {
 
 constexpr std::size_t line_bytes_max = 512;
@@ -25,7 +28,7 @@ void format_peer(int fd, char (&out)[peer_text_bytes]) noexcept {
     const ListenAddress peer = socket_address(fd, true);
     Text text{out};
     if (peer.family == 0)
-        text.add("-");
+        text.add("-"sv);
     else
         add_endpoint(text, peer);
 }
@@ -59,24 +62,23 @@ void AccessLog::record(std::uint32_t slot, const Finished& finished, Counters& c
         format_imf_fixdate(now, date_);
         date_seconds_ = now;
     }
-    std::string_view path = "*";
+    std::string_view path = "*"sv;
     if (finished.route != 0 && finished.route <= routes_->count)
         path = routes_->paths[finished.route - 1];
-    if (path.size() > path_shown_max) path = path.substr(0, path_shown_max);
+    if (path.size() > path_shown_max) path.remove_suffix(path.size() - path_shown_max);
     char line[line_bytes_max];
     Text text{line};
-    text.add(std::string_view{date_, sizeof date_}).add(" ");
-    text.add(slot < slots_ ? std::string_view{peers_[slot]} : std::string_view{"-"}).add(" ");
-    text.add(path).add(" ").add(std::uint64_t{finished.status}).add(" ");
+    text.add(std::string_view{date_, sizeof date_}).add(" "sv);
+    text.add(slot < slots_ ? std::string_view{peers_[slot]} : "-"sv).add(" "sv);
+    text.add(path).add(" "sv).add(std::uint64_t{finished.status}).add(" "sv);
     text.add(std::uint64_t{finished.bytes / finished.count});
     // Only the last answer of a batch can be the one after which the connection closes.
-    for (std::uint32_t i = 0; i + 1 < finished.count; ++i) {
+    const bool closes = closes_after(finished.kind);
+    for (std::uint32_t i = 1; i <= finished.count; ++i) {
         Text one = text;
-        one.add("\n");
+        one.add(closes && i == finished.count ? " close\n"sv : "\n"sv);
         push({line, one.bytes()}, counters);
     }
-    text.add(closes_after(finished.kind) ? " close\n" : "\n");
-    push({line, text.bytes()}, counters);
 }
 
 void AccessLog::push(std::string_view line, Counters& counters) noexcept {
@@ -109,18 +111,10 @@ std::size_t AccessLog::write_to(int fd) noexcept {
     const std::size_t at = std::size_t(tail % ring_bytes_);
     const std::uint64_t waiting = head - tail;
     const std::size_t bytes = waiting < ring_bytes_ - at ? std::size_t(waiting) : ring_bytes_ - at;
-    std::size_t taken = 0;
-    while (taken < bytes) {
-        const ssize_t written = write(fd, ring_ + at + taken, bytes - taken);
-        if (written < 0 && errno == EINTR) continue;
-        if (written <= 0) {
-            taken = bytes;  // stderr is gone or refuses: these lines are lost, the rest go on
-            break;
-        }
-        taken += std::size_t(written);
-    }
-    tail_.store(tail + taken);
-    return taken;
+    // stderr gone or refusing: write_all gives up, these lines are lost, and the rest go on.
+    write_all(fd, {ring_ + at, bytes});
+    tail_.store(tail + bytes);
+    return bytes;
 }
 
 void run_access_log_writer(AccessLog* logs, std::uint32_t count, int wake_fd,

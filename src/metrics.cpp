@@ -4,6 +4,7 @@
 // some recent moment, never a torn value.
 #include "uring_okay/metrics.hpp"
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <span>
@@ -12,196 +13,175 @@
 #include "uring_okay/text.hpp"
 
 namespace uring_okay {
+
+using namespace std::string_view_literals;  // "text"sv: no strlen call where it is added
+
 namespace {
 
-constexpr std::string_view prefix = "uring_okay_";
-constexpr std::string_view content_type = "text/plain; version=0.0.4; charset=utf-8";
 constexpr std::size_t family_text_max = 256;  // the # HELP and # TYPE lines of one family
 constexpr std::size_t series_line_max = 160;  // name{label="value",thread="N"} value\n
 
-using Read = std::uint64_t (*)(const Counters&, std::size_t label_index);
+// How a family reads one thread's value: a counter (the label's values read the ones after it),
+// accepted minus closed, or the thread's CPU time (nanoseconds, shown as seconds).
+enum class Read : std::uint8_t { counter, open_now, cpu_seconds };
 
 struct Family {
-    std::string_view name;
-    std::string_view help;
-    std::string_view type;                     // counter or gauge
-    std::string_view label;                    // empty: one series
-    std::span<const std::string_view> values;  // the label's values
-    Read read;
-    bool seconds = false;  // read gives nanoseconds, shown as seconds
+    // "name Help text.", as the # HELP line shows it after the prefix; for a labelled family, a
+    // second line "label value value...": one series per value.
+    const char* text;
+    std::uint16_t at;  // the counter's offsetof in Counters
+    Read read = Read::counter;
+    bool gauge = false;  // its # TYPE: gauge, else counter
 };
 
-constexpr std::string_view status_classes[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
-// Verdict order, fine left out.
-constexpr std::string_view framer_errors[] = {"bad_request",           "content_too_large",
-                                              "uri_too_long",          "header_too_large",
-                                              "version_not_supported", "owed_full"};
-constexpr std::string_view close_reasons[] = {
-    "peer", "error", "header_timeout", "idle_timeout", "linger_timeout", "drain", "table_full"};
-constexpr std::string_view timeouts[] = {"header", "idle", "linger"};
-
-[[nodiscard]] std::uint64_t closed_by(const Counters& c, std::size_t reason) noexcept {
-    const Counter* by_reason[] = {&c.closed_by_peer,        &c.closed_errors,
-                                  &c.closed_header_timeout, &c.closed_idle_timeout,
-                                  &c.closed_linger_timeout, &c.closed_drain,
-                                  &c.accepts_refused_full};
-    return by_reason[reason]->get();
+// connections_closed_total reads its reasons as a run: each counter right after the one before.
+constexpr std::size_t close_reasons_at[] = {
+    offsetof(Counters, closed_by_peer),        offsetof(Counters, closed_errors),
+    offsetof(Counters, closed_header_timeout), offsetof(Counters, closed_idle_timeout),
+    offsetof(Counters, closed_linger_timeout), offsetof(Counters, closed_drain),
+    offsetof(Counters, accepts_refused_full)};
+constexpr bool is_run(std::span<const std::size_t> offsets) {
+    for (std::size_t i = 1; i < offsets.size(); ++i)
+        if (offsets[i] != offsets[i - 1] + sizeof(Counter)) return false;
+    return true;
 }
+static_assert(is_run(close_reasons_at));
 
-[[nodiscard]] std::uint64_t open_now(const Counters& c, std::size_t) noexcept {
-    const std::uint64_t closed = c.closed.get();  // read first: open never shows negative
-    const std::uint64_t accepted = c.accepted.get();
-    return accepted > closed ? accepted - closed : 0;
-}
+#define UO_AT(field) std::uint16_t(offsetof(Counters, field))
 
-template <Counter Counters::*field>
-std::uint64_t one(const Counters& c, std::size_t) noexcept {
-    return (c.*field).get();
-}
-
+// Verdict order (fine left out) for framer errors; Counters' order for close reasons.
 constexpr Family families[] = {
-    {"requests_total",
-     "Requests framed, good or bad.",
-     "counter",
-     {},
-     {},
-     one<&Counters::requests>},
-    {"responses_total", "Answers sent, by status class.", "counter", "class", status_classes,
-     [](const Counters& c, std::size_t i) { return c.answered_class[i].get(); }},
-    {"framer_errors_total",
-     "Requests refused for their framing (400, 413, 414, 431, 505) or for "
-     "pipelining past what a connection may owe.",
-     "counter", "error", framer_errors,
-     [](const Counters& c, std::size_t i) { return c.framer_verdicts[i + 1].get(); }},
-    {"received_bytes_total",
-     "Bytes read from clients.",
-     "counter",
-     {},
-     {},
-     one<&Counters::bytes_in>},
-    {"sent_bytes_total", "Bytes sent to clients.", "counter", {}, {}, one<&Counters::bytes_out>},
-    {"connections_accepted_total",
-     "Connections accepted.",
-     "counter",
-     {},
-     {},
-     one<&Counters::accepted>},
-    {"connections_open", "Connections open now.", "gauge", {}, {}, open_now},
-    {"connections_closed_total",
-     "Connections closed, by why (table_full: accepted past "
-     "--connections-max and closed at once).",
-     "counter", "reason", close_reasons, closed_by},
-    {"timeouts_total", "Connections closed by a deadline.", "counter", "timeout", timeouts,
-     [](const Counters& c, std::size_t i) { return closed_by(c, i + 2); }},
-    {"accept_backoffs_total",
-     "Accepts that failed for want of file descriptors or memory "
+    {"requests_total Requests framed, good or bad.", UO_AT(requests)},
+    {"responses_total Answers sent, by status class.\n"
+     "class 1xx 2xx 3xx 4xx 5xx other",
+     UO_AT(answered_class)},
+    {"framer_errors_total Requests refused for their framing (400, 413, 414, 431, 505) or for "
+     "pipelining past what a connection may owe.\n"
+     "error bad_request content_too_large uri_too_long header_too_large version_not_supported "
+     "owed_full",
+     UO_AT(framer_verdicts[1])},
+    {"received_bytes_total Bytes read from clients.", UO_AT(bytes_in)},
+    {"sent_bytes_total Bytes sent to clients.", UO_AT(bytes_out)},
+    {"connections_accepted_total Connections accepted.", UO_AT(accepted)},
+    {"connections_open Connections open now.", 0, Read::open_now, true},
+    {"connections_closed_total Connections closed, by why (table_full: accepted past "
+     "--connections-max and closed at once).\n"
+     "reason peer error header_timeout idle_timeout linger_timeout drain table_full",
+     UO_AT(closed_by_peer)},
+    {"timeouts_total Connections closed by a deadline.\n"
+     "timeout header idle linger",
+     UO_AT(closed_header_timeout)},
+    {"accept_backoffs_total Accepts that failed for want of file descriptors or memory "
      "(EMFILE, ENFILE, ENOBUFS, ENOMEM) and waited for the next tick.",
-     "counter",
-     {},
-     {},
-     one<&Counters::accept_errors>},
-    {"multishot_rearms_total",
-     "Multishot accepts and receives that ended and were armed again.",
-     "counter",
-     {},
-     {},
-     one<&Counters::multishot_rearms>},
-    {"receive_buffer_shortages_total",
-     "Receives that found the provided-buffer ring empty "
+     UO_AT(accept_errors)},
+    {"multishot_rearms_total Multishot accepts and receives that ended and were armed again.",
+     UO_AT(multishot_rearms)},
+    {"receive_buffer_shortages_total Receives that found the provided-buffer ring empty "
      "(ENOBUFS).",
-     "counter",
-     {},
-     {},
-     one<&Counters::recv_no_buffers>},
-    {"short_sends_total",
-     "Sends the kernel took only part of.",
-     "counter",
-     {},
-     {},
-     one<&Counters::short_sends>},
-    {"reads_paused_total",
-     "Connections whose reading paused at --owed-max answers owed.",
-     "counter",
-     {},
-     {},
-     one<&Counters::reads_paused>},
-    {"completion_overflows_total",
-     "Times the completion queue overflowed.",
-     "counter",
-     {},
-     {},
-     one<&Counters::cq_overflows>},
-    {"metrics_busy_total",
-     "Metrics requests closed unanswered: every page was being sent.",
-     "counter",
-     {},
-     {},
-     one<&Counters::metrics_busy>},
-    {"access_log_dropped_total",
-     "Access log lines dropped: the buffer was full.",
-     "counter",
-     {},
-     {},
-     one<&Counters::access_log_dropped>},
-    {"thread_cpu_seconds_total",
-     "CPU time of the engine threads.",
-     "counter",
-     {},
-     {},
-     [](const Counters& c, std::size_t) { return thread_cpu_ns(c); },
-     true},
+     UO_AT(recv_no_buffers)},
+    {"short_sends_total Sends the kernel took only part of.", UO_AT(short_sends)},
+    {"reads_paused_total Connections whose reading paused at --owed-max answers owed.",
+     UO_AT(reads_paused)},
+    {"completion_overflows_total Times the completion queue overflowed.", UO_AT(cq_overflows)},
+    {"metrics_busy_total Metrics requests closed unanswered: every page was being sent.",
+     UO_AT(metrics_busy)},
+    {"access_log_dropped_total Access log lines dropped: the buffer was full.",
+     UO_AT(access_log_dropped)},
+    {"thread_cpu_seconds_total CPU time of the engine threads.", 0, Read::cpu_seconds},
 };
 
-// One series line: name{label="value",thread="N"} number. thread < 0: the sum, no thread label.
-void add_series(Text& out, const Family& family, std::size_t value, long thread,
-                std::uint64_t number) noexcept {
-    out.add(prefix).add(family.name);
-    const bool labelled = !family.label.empty();
-    if (labelled || thread >= 0) out.add("{");
-    if (labelled) out.add(family.label).add("=\"").add(family.values[value]).add("\"");
-    if (thread >= 0)
-        out.add(labelled ? ",thread=\"" : "thread=\"").add(std::uint64_t(thread)).add("\"");
-    if (labelled || thread >= 0) out.add("}");
-    out.add(" ");
-    if (family.seconds)
+#undef UO_AT
+
+[[nodiscard]] std::uint64_t read(const Family& family, const Counters& c,
+                                 std::size_t value) noexcept {
+    if (family.read == Read::cpu_seconds) return thread_cpu_ns(c);
+    if (family.read == Read::open_now) {
+        const std::uint64_t closed = c.closed.get();  // read first: open never shows negative
+        const std::uint64_t accepted = c.accepted.get();
+        return accepted > closed ? accepted - closed : 0;
+    }
+    const auto* first =
+        reinterpret_cast<const Counter*>(reinterpret_cast<const char*>(&c) + family.at);
+    return first[value].get();
+}
+
+// The first word of `words`, and `words` past it and its space.
+[[nodiscard]] std::string_view next_word(std::string_view& words) noexcept {
+    const std::size_t end = words.find(' ');
+    const std::string_view word = words.substr(0, end);
+    words.remove_prefix(end < words.size() ? end + 1 : words.size());
+    return word;
+}
+
+// A series' value and the line's end.
+void add_value(Text& out, std::uint64_t number, bool seconds) noexcept {
+    if (seconds)
         out.add_fixed(number / 1000, 6);  // nanoseconds as seconds, to the microsecond
     else
         out.add(number);
-    out.add("\n");
+    out.add("\n"sv);
 }
 
+// One series per word of the label after the first, or one for a family without a label.
+[[nodiscard]] constexpr std::size_t series_of(const Family& family) noexcept {
+    const std::string_view text = family.text;
+    const std::size_t label_at = text.find('\n');
+    if (label_at == text.npos) return 1;
+    std::size_t spaces = 0;
+    for (const char c : text.substr(label_at)) spaces += c == ' ';
+    return spaces;
+}
+
+constexpr std::size_t series_count = [] {
+    std::size_t count = 0;
+    for (const Family& family : families) count += series_of(family);
+    return count;
+}();
+
+// Each series summed over threads, then once per thread with its thread="N" label.
 void add_family(Text& out, const Family& family, CountersTable table) noexcept {
-    out.add("# HELP ").add(prefix).add(family.name).add(" ").add(family.help).add("\n");
-    out.add("# TYPE ").add(prefix).add(family.name).add(" ").add(family.type).add("\n");
-    const std::size_t values = family.label.empty() ? 1 : family.values.size();
-    for (std::size_t value = 0; value < values; ++value) {
+    const std::string_view text = family.text;
+    const std::size_t help_end = text.find('\n');
+    const std::string_view name = text.substr(0, text.find(' '));
+    constexpr auto prefix = "uring_okay_"sv;  // of every series' name
+    constexpr auto help_start = "# HELP uring_okay_"sv, type_start = "# TYPE uring_okay_"sv;
+    static_assert(help_start.ends_with(prefix) && type_start.ends_with(prefix));
+    out.add(help_start).add(text.substr(0, help_end)).add("\n"sv);
+    out.add(type_start).add(name).add(family.gauge ? " gauge\n"sv : " counter\n"sv);
+    const bool labelled = help_end != text.npos;
+    std::string_view values = labelled ? text.substr(help_end + 1) : ""sv;
+    const std::string_view label = next_word(values);
+    const bool seconds = family.read == Read::cpu_seconds;
+    std::size_t value = 0;
+    do {  // a series per value, or the one of a family without a label
+        char key_bytes[family_text_max];  // the series' name, and its label="value" if any
+        Text key{key_bytes};
+        key.add(prefix).add(name);
+        if (labelled) key.add("{"sv).add(label).add("=\""sv).add(next_word(values)).add("\""sv);
         std::uint64_t each[64];  // read once: the sum is the sum of the lines shown
         std::uint64_t sum = 0;
         for (std::uint32_t t = 0; t < table.count; ++t) {
-            const std::uint64_t number = family.read(table.threads[t], value);
+            const std::uint64_t number = read(family, table.threads[t], value);
             if (t < std::size(each)) each[t] = number;
             sum += number;
         }
-        add_series(out, family, value, -1, sum);
+        out.add(key.view()).add(labelled ? "} "sv : " "sv);
+        add_value(out, sum, seconds);
         for (std::uint32_t t = 0; t < table.count; ++t) {
-            const std::uint64_t number =
-                t < std::size(each) ? each[t] : family.read(table.threads[t], value);
-            add_series(out, family, value, long(t), number);
+            out.add(key.view()).add(labelled ? ",thread=\""sv : "{thread=\""sv);
+            out.add(std::uint64_t(t)).add("\"} "sv);
+            add_value(out, t < std::size(each) ? each[t] : read(family, table.threads[t], value),
+                      seconds);
         }
-    }
-}
-
-[[nodiscard]] std::size_t series_count() noexcept {
-    std::size_t count = 0;
-    for (const Family& family : families) count += family.label.empty() ? 1 : family.values.size();
-    return count;
+        ++value;
+    } while (!values.empty());
 }
 
 }  // namespace
 
 std::size_t metrics_bytes_max(std::uint32_t thread_count) noexcept {
     return std::size(families) * family_text_max +
-           series_count() * (std::size_t(thread_count) + 1) * series_line_max;
+           series_count * (std::size_t(thread_count) + 1) * series_line_max;
 }
 
 std::size_t render_metrics(CountersTable table, char* out, std::size_t room) noexcept {
@@ -235,15 +215,17 @@ void MetricsPages::render(Page& page, bool closes) noexcept {
     page.closes = closes;
     char head[512];
     Text out{head, sizeof head < head_room_ ? sizeof head : head_room_};
-    out.add("HTTP/1.1 200 OK\r\nContent-Type: ").add(content_type).add("\r\nContent-Length: ");
-    out.add(std::uint64_t(page.body_bytes)).add("\r\n");
+    constexpr auto head_start =
+        "HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+        "Content-Length: "sv;
+    out.add(head_start).add(std::uint64_t(page.body_bytes)).add("\r\n"sv);
     if (date_) {
         char date[imf_fixdate_bytes];
         format_imf_fixdate(realtime_seconds(), date);
-        out.add("Date: ").add(std::string_view{date, sizeof date}).add("\r\n");
+        out.add("Date: "sv).add(std::string_view{date, sizeof date}).add("\r\n"sv);
     }
-    if (!server_.empty()) out.add("Server: ").add(server_).add("\r\n");
-    out.add(closes ? "Connection: close\r\n\r\n" : "Connection: keep-alive\r\n\r\n");
+    if (!server_.empty()) out.add("Server: "sv).add(server_).add("\r\n"sv);
+    out.add(closes ? "Connection: close\r\n\r\n"sv : "Connection: keep-alive\r\n\r\n"sv);
     page.head_at = head_room_ - std::uint32_t(out.bytes());
     std::memcpy(page.bytes + page.head_at, head, out.bytes());
 }

@@ -3,14 +3,17 @@
 // the old bytes. Knows nothing of sockets or parsing; the only allocation is in build().
 #include "uring_okay/response.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 
 #include "uring_okay/assert.hpp"
 
 namespace uring_okay {
+
+using namespace std::string_view_literals;  // "text"sv: no strlen call where it is put
+
 namespace {
 
 // A 64 MiB body (the largest we take) and a header section of 4 KiB: past it, build() refuses.
@@ -20,77 +23,74 @@ constexpr std::uint64_t copy_bytes_ceiling = (64ull << 20) + 4096;
 constexpr std::int64_t seconds_min = -62'167'219'200;  // 0000-01-01T00:00:00Z
 constexpr std::int64_t seconds_max = 253'402'300'799;  // 9999-12-31T23:59:59Z
 
-struct Reason {
-    std::uint16_t status;
-    std::string_view phrase;
-};
+// RFC 9110 §15, plus 429 and 431 from RFC 6585: a row per code, "NNN Phrase\n". 306 is
+// "(Unused)": it gets no phrase. One string, not a table of views: a third of the bytes.
+constexpr std::string_view reasons =
+    "100 Continue\n"
+    "101 Switching Protocols\n"
+    "200 OK\n"
+    "201 Created\n"
+    "202 Accepted\n"
+    "203 Non-Authoritative Information\n"
+    "204 No Content\n"
+    "205 Reset Content\n"
+    "206 Partial Content\n"
+    "300 Multiple Choices\n"
+    "301 Moved Permanently\n"
+    "302 Found\n"
+    "303 See Other\n"
+    "304 Not Modified\n"
+    "305 Use Proxy\n"
+    "307 Temporary Redirect\n"
+    "308 Permanent Redirect\n"
+    "400 Bad Request\n"
+    "401 Unauthorized\n"
+    "402 Payment Required\n"
+    "403 Forbidden\n"
+    "404 Not Found\n"
+    "405 Method Not Allowed\n"
+    "406 Not Acceptable\n"
+    "407 Proxy Authentication Required\n"
+    "408 Request Timeout\n"
+    "409 Conflict\n"
+    "410 Gone\n"
+    "411 Length Required\n"
+    "412 Precondition Failed\n"
+    "413 Content Too Large\n"
+    "414 URI Too Long\n"
+    "415 Unsupported Media Type\n"
+    "416 Range Not Satisfiable\n"
+    "417 Expectation Failed\n"
+    "418 I'm a teapot\n"  // RFC 9110 §15.5.19 keeps it "(Unused)" because RFC 2324 holds it
+    "421 Misdirected Request\n"
+    "422 Unprocessable Content\n"
+    "426 Upgrade Required\n"
+    "429 Too Many Requests\n"
+    "431 Request Header Fields Too Large\n"
+    "500 Internal Server Error\n"
+    "501 Not Implemented\n"
+    "502 Bad Gateway\n"
+    "503 Service Unavailable\n"
+    "504 Gateway Timeout\n"
+    "505 HTTP Version Not Supported\n";
 
-// RFC 9110 §15, plus 429 and 431 from RFC 6585. 306 is "(Unused)": it gets no phrase.
-constexpr Reason reasons[] = {
-    {100, "Continue"},
-    {101, "Switching Protocols"},
-    {200, "OK"},
-    {201, "Created"},
-    {202, "Accepted"},
-    {203, "Non-Authoritative Information"},
-    {204, "No Content"},
-    {205, "Reset Content"},
-    {206, "Partial Content"},
-    {300, "Multiple Choices"},
-    {301, "Moved Permanently"},
-    {302, "Found"},
-    {303, "See Other"},
-    {304, "Not Modified"},
-    {305, "Use Proxy"},
-    {307, "Temporary Redirect"},
-    {308, "Permanent Redirect"},
-    {400, "Bad Request"},
-    {401, "Unauthorized"},
-    {402, "Payment Required"},
-    {403, "Forbidden"},
-    {404, "Not Found"},
-    {405, "Method Not Allowed"},
-    {406, "Not Acceptable"},
-    {407, "Proxy Authentication Required"},
-    {408, "Request Timeout"},
-    {409, "Conflict"},
-    {410, "Gone"},
-    {411, "Length Required"},
-    {412, "Precondition Failed"},
-    {413, "Content Too Large"},
-    {414, "URI Too Long"},
-    {415, "Unsupported Media Type"},
-    {416, "Range Not Satisfiable"},
-    {417, "Expectation Failed"},
-    {418, "I'm a teapot"},  // RFC 9110 §15.5.19 keeps it "(Unused)" because RFC 2324 holds it
-    {421, "Misdirected Request"},
-    {422, "Unprocessable Content"},
-    {426, "Upgrade Required"},
-    {429, "Too Many Requests"},
-    {431, "Request Header Fields Too Large"},
-    {500, "Internal Server Error"},
-    {501, "Not Implemented"},
-    {502, "Bad Gateway"},
-    {503, "Service Unavailable"},
-    {504, "Gateway Timeout"},
-    {505, "HTTP Version Not Supported"},
-};
-
-constexpr std::string_view weekdays[7] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-constexpr std::string_view months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                         "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+constexpr char weekdays[] = "SunMonTueWedThuFriSat";  // three letters each
+constexpr char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
 struct Civil {
-    std::int64_t year;
-    unsigned month;  // 1..12
-    unsigned day;    // 1..31
+    std::uint64_t year;  // 0..9999
+    unsigned month;      // 1..12
+    unsigned day;        // 1..31
 };
 
-// Days since 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days).
-Civil civil_from_days(std::int64_t days) {
-    days += 719'468;  // from 0000-03-01, so the leap day ends each 400-year era's years
-    const std::int64_t era = (days >= 0 ? days : days - 146'096) / 146'097;
-    const auto day_of_era = std::uint64_t(days - era * 146'097);  // 0..146096
+// Days since 0000-01-01 to a proleptic Gregorian date (Howard Hinnant's civil_from_days, all
+// unsigned: format_imf_fixdate's clamp keeps the days from 0000-01-01 on).
+Civil civil_from_days(std::uint64_t days) {
+    // From 0000-03-01, so the leap day ends each 400-year era's years; and one era earlier, so
+    // that year's January and February count from a day that is not negative.
+    const std::uint64_t shifted = days - 60 + 146'097;
+    const std::uint64_t era = shifted / 146'097;  // 1: the era from 0000-03-01
+    const std::uint64_t day_of_era = shifted % 146'097;
     const std::uint64_t year_of_era =
         (day_of_era - day_of_era / 1'460 + day_of_era / 36'524 - day_of_era / 146'096) / 365;
     const std::uint64_t day_of_year =
@@ -99,7 +99,7 @@ Civil civil_from_days(std::int64_t days) {
     const auto day = unsigned(day_of_year - (153 * month_from_march + 2) / 5 + 1);
     const auto month =
         unsigned(month_from_march < 10 ? month_from_march + 3 : month_from_march - 9);
-    const std::int64_t year = std::int64_t(year_of_era) + era * 400 + (month <= 2 ? 1 : 0);
+    const std::uint64_t year = year_of_era + era * 400 + (month <= 2 ? 1 : 0) - 400;
     return {year, month, day};
 }
 
@@ -123,25 +123,20 @@ struct Writer {
     }
     void put_number(std::uint64_t value) {
         char digits[20];
-        const auto result = std::to_chars(digits, digits + sizeof digits, value);
-        put({digits, std::size_t(result.ptr - digits)});
+        char* first = digits + sizeof digits;
+        do {
+            *--first = char('0' + value % 10);
+            value /= 10;
+        } while (value != 0);
+        put({first, std::size_t(digits + sizeof digits - first)});
     }
-};
-
-// One answer of one kind, resolved from the spec: what format_answer() writes, field by field.
-struct Parts {
-    std::uint16_t status = 0;
-    std::string_view server;        // empty: no Server field
-    std::string_view content_type;  // empty: no Content-Type field
-    std::string_view content;       // the body
-    std::uint64_t content_bytes = 0;  // what Content-Length counts: the body's size, unless the
-                                      // body is sent from elsewhere (format_head)
-    std::span<const std::string_view> headers;
-    std::string_view connection;  // the whole field line, or empty
-    bool date = false;
-    bool content_length = false;
-    bool head = false;  // the same header, no content (RFC 9110 §9.3.2)
-    bool minimal = false;
+    // "Name: value\r\n", or nothing for an empty value.
+    void put_field(std::string_view name, std::string_view value) {
+        if (value.empty()) return;
+        put(name);
+        put(value);
+        put("\r\n"sv);
+    }
 };
 
 struct Answer {
@@ -149,11 +144,12 @@ struct Answer {
     std::uint32_t date_offset = 0;  // of the Date value within the answer; 0: no Date field
 };
 
-[[nodiscard]] std::string_view connection_field(Kind kind) {
+// The Connection field, if any, and the empty line that ends the head.
+[[nodiscard]] std::string_view head_end(Kind kind) {
     if (kind == Kind::get_keep_alive || kind == Kind::head_keep_alive) {
-        return "Connection: keep-alive\r\n";
+        return "Connection: keep-alive\r\n\r\n"sv;
     }
-    return closes_after(kind) ? "Connection: close\r\n" : "";
+    return closes_after(kind) ? "Connection: close\r\n\r\n"sv : "\r\n"sv;
 }
 
 // RFC 9110 §8.6: 1xx and 204 must not send Content-Length; a 304 may, but like them it never
@@ -167,67 +163,47 @@ struct Answer {
     return sends_content_length(status) && status != 205;
 }
 
-[[nodiscard]] Parts parts_of(const ResponseSpec& spec, Kind kind) {
-    Parts parts;
-    parts.minimal = spec.minimal;
-    parts.connection = connection_field(kind);
-    parts.date = spec.date && !spec.minimal;
-    parts.server = spec.minimal ? std::string_view{} : spec.server;
-    if (is_error(kind)) {  // errors say only that they close: Content-Length: 0
-        parts.status = status_of(kind, 0);
-        parts.content_length = true;
-        return parts;
-    }
-    parts.status = spec.status;
-    parts.content_length = sends_content_length(spec.status);
-    parts.head = is_head(kind);
-    if (carries_content(spec.status)) {
-        parts.content = spec.body;
-        parts.content_bytes = spec.body.size();
-        if (!spec.minimal) parts.content_type = spec.content_type;
-    }
-    if (!spec.minimal) parts.headers = spec.headers;
-    return parts;
-}
-
-// Writes one answer to `out` (or only measures it when `out` is null), fields in the order
-// response.hpp promises.
-Answer format_answer(const Parts& parts, std::string_view date, char* out) {
+// Writes the answer `spec` gives for `kind` to `out` (or only measures it when `out` is null),
+// fields in the order response.hpp promises. `elsewhere_bytes`: the head alone, its
+// Content-Length saying this many bytes of a body sent from elsewhere (format_head).
+Answer format_answer(const ResponseSpec& spec, Kind kind,
+                     std::optional<std::uint64_t> elsewhere_bytes, std::string_view date,
+                     char* out) {
     Writer writer{out};
     Answer answer;
-    writer.put("HTTP/1.1 ");
-    writer.put_number(parts.status);
-    writer.put(" ");
-    writer.put(reason_phrase(parts.status));
-    writer.put("\r\n");
-    if (!parts.server.empty()) {
-        writer.put("Server: ");
-        writer.put(parts.server);
-        writer.put("\r\n");
+    // Errors say only that they close: Content-Length: 0. --minimal drops every optional field.
+    const bool error = is_error(kind);
+    const std::uint16_t status = status_of(kind, spec.status);
+    const bool content_length = error || sends_content_length(status);
+    const bool content = !error && content_length && status != 205;  // carries_content()
+    const bool full = !spec.minimal;
+    writer.put("HTTP/1.1 "sv);
+    writer.put_number(status);
+    writer.put(" "sv);
+    writer.put(reason_phrase(status));
+    writer.put("\r\n"sv);
+    if (full) {
+        writer.put_field("Server: "sv, spec.server);
+        if (spec.date) {
+            answer.date_offset = std::uint32_t(writer.bytes + "Date: "sv.size());
+            writer.put_field("Date: "sv, date);
+        }
+        if (content) writer.put_field("Content-Type: "sv, spec.content_type);
     }
-    if (parts.date) {
-        writer.put("Date: ");
-        answer.date_offset = std::uint32_t(writer.bytes);
-        writer.put(date);
-        writer.put("\r\n");
+    if (content_length) {
+        writer.put(full ? "Content-Length: "sv : "Content-Length:"sv);
+        writer.put_number(!content ? 0 : elsewhere_bytes ? *elsewhere_bytes : spec.body.size());
+        writer.put("\r\n"sv);
     }
-    if (!parts.content_type.empty()) {
-        writer.put("Content-Type: ");
-        writer.put(parts.content_type);
-        writer.put("\r\n");
+    if (full && !error) {
+        for (const std::string_view header : spec.headers) {
+            writer.put(header);
+            writer.put("\r\n"sv);
+        }
     }
-    if (parts.content_length) {
-        writer.put(parts.minimal ? "Content-Length:" : "Content-Length: ");
-        writer.put_number(parts.content_bytes);
-        writer.put("\r\n");
-    }
-    for (const std::string_view header : parts.headers) {
-        writer.put(header);
-        writer.put("\r\n");
-    }
-    writer.put(parts.connection);
-    writer.put("\r\n");
-    if (!parts.head) writer.put(parts.content);
+    writer.put(head_end(kind));
+    // RFC 9110 §9.3.2: HEAD gets the same head, no content.
+    if (content && !is_head(kind) && !elsewhere_bytes) writer.put(spec.body);
     answer.bytes = writer.bytes;
     return answer;
 }
@@ -255,44 +231,45 @@ bool answer_carries_content(std::uint16_t status) noexcept {
 
 std::size_t format_head(const ResponseSpec& spec, Kind kind, std::uint64_t content_bytes,
                         std::int64_t unix_seconds, char* out, std::size_t room) noexcept {
-    Parts parts = parts_of(spec, kind);
-    if (!is_error(kind) && carries_content(spec.status)) parts.content_bytes = content_bytes;
-    parts.head = true;
     char date[imf_fixdate_bytes];
     format_imf_fixdate(unix_seconds, date);
     const std::string_view date_text{date, sizeof date};
-    if (format_answer(parts, date_text, nullptr).bytes > room) return 0;
-    return std::size_t(format_answer(parts, date_text, out).bytes);
+    if (format_answer(spec, kind, content_bytes, date_text, nullptr).bytes > room) return 0;
+    return std::size_t(format_answer(spec, kind, content_bytes, date_text, out).bytes);
 }
 
 std::string_view reason_phrase(std::uint16_t status) noexcept {
-    for (const Reason& reason : reasons) {
-        if (reason.status == status) return reason.phrase;
+    char code[4];
+    put_digits(code, status, 3);  // past 999 matches no row either
+    code[3] = ' ';
+    const char* const rows_end = reasons.data() + reasons.size();
+    for (const char* row = reasons.data(); row < rows_end;) {
+        const auto* end = static_cast<const char*>(std::memchr(row, '\n', rows_end - row));
+        if (std::memcmp(row, code, sizeof code) == 0) return {row + 4, std::size_t(end - row - 4)};
+        row = end + 1;
     }
     return {};
 }
 
 void format_imf_fixdate(std::int64_t unix_seconds, char (&out)[imf_fixdate_bytes]) noexcept {
-    std::int64_t seconds = unix_seconds;
-    if (seconds < seconds_min) seconds = seconds_min;
-    if (seconds > seconds_max) seconds = seconds_max;
-    std::int64_t days = seconds / 86'400;
-    std::int64_t second_of_day = seconds % 86'400;
-    if (second_of_day < 0) {  // round toward the past, not toward 1970
-        second_of_day += 86'400;
-        days -= 1;
-    }
+    std::int64_t clamped = unix_seconds;
+    if (clamped < seconds_min) clamped = seconds_min;
+    if (clamped > seconds_max) clamped = seconds_max;
+    const auto seconds = std::uint64_t(clamped - seconds_min);  // since 0000-01-01T00:00:00Z
+    const std::uint64_t days = seconds / 86'400;
     const Civil civil = civil_from_days(days);
-    const auto weekday = std::size_t(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday
+    const std::uint64_t weekday = (days + 6) % 7;  // 0000-01-01 was a Saturday
     // "Sun, 06 Nov 1994 08:49:37 GMT"
     std::memcpy(out, "Ddd, DD Mmm YYYY hh:mm:ss GMT", imf_fixdate_bytes);
-    std::memcpy(out, weekdays[weekday].data(), 3);
+    std::memcpy(out, weekdays + 3 * weekday, 3);
     put_digits(out + 5, civil.day, 2);
-    std::memcpy(out + 8, months[civil.month - 1].data(), 3);
-    put_digits(out + 12, std::uint64_t(civil.year), 4);
-    put_digits(out + 17, std::uint64_t(second_of_day / 3'600), 2);
-    put_digits(out + 20, std::uint64_t(second_of_day / 60 % 60), 2);
-    put_digits(out + 23, std::uint64_t(second_of_day % 60), 2);
+    std::memcpy(out + 8, months + 3 * (civil.month - 1), 3);
+    put_digits(out + 12, civil.year, 4);
+    std::uint64_t time = seconds % 86'400;  // ss, mm, then hh: each what is left modulo 60
+    for (int at = 23; at >= 17; at -= 3) {
+        put_digits(out + at, time % 60, 2);
+        time /= 60;
+    }
 }
 
 Responses::~Responses() {
@@ -308,12 +285,10 @@ bool Responses::build(const ResponseSpec& spec, std::uint32_t batch_count,
     format_imf_fixdate(unix_seconds, date);
     const std::string_view date_text{date, imf_fixdate_bytes};
 
-    Parts parts[kind_count];
     Layout layout[kind_count];
     std::uint64_t generation_bytes = 0;
     for (std::size_t index = 0; index < kind_count; ++index) {
-        parts[index] = parts_of(spec, Kind(index));
-        const Answer answer = format_answer(parts[index], date_text, nullptr);
+        const Answer answer = format_answer(spec, Kind(index), {}, date_text, nullptr);
         if (answer.bytes > copy_bytes_ceiling) return false;
         const std::uint32_t copies = copies_of(Kind(index), answer.bytes, batch_count);
         layout[index] = {std::uint32_t(generation_bytes), std::uint32_t(answer.bytes), copies,
@@ -331,7 +306,7 @@ bool Responses::build(const ResponseSpec& spec, std::uint32_t batch_count,
     for (std::size_t index = 0; index < kind_count; ++index) {
         layout_[index] = layout[index];
         char* first = arena_ + layout[index].offset;
-        const Answer answer = format_answer(parts[index], date_text, first);
+        const Answer answer = format_answer(spec, Kind(index), {}, date_text, first);
         UO_ASSERT(answer.bytes == layout[index].bytes);  // measured and written the same way
         repeat(first, layout[index].bytes, layout[index].copies);
     }

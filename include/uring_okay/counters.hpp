@@ -35,15 +35,16 @@ struct alignas(64) Counters {
     Counter bytes_out;
 
     Counter accepted;
-    Counter accepts_refused_full;      // the slot table was full: accepted and closed at once
     Counter accept_errors;             // EMFILE/ENFILE and the like: backed off
     Counter closed;                    // every close, whatever the reason; open = accepted - closed
+    // closed_by_peer to accepts_refused_full: in the order the metrics page reads them as a run.
     Counter closed_by_peer;            // EOF or reset
     Counter closed_errors;             // recv or send failed
     Counter closed_header_timeout;
     Counter closed_idle_timeout;
     Counter closed_linger_timeout;
     Counter closed_drain;
+    Counter accepts_refused_full;      // the slot table was full: accepted and closed at once
     Counter reads_paused;              // owed reached owed_max: reading paused until it drains
 
     Counter multishot_rearms;          // a multishot accept or recv ended and was armed again
