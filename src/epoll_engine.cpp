@@ -8,7 +8,6 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
@@ -97,6 +96,12 @@ class EpollEngine {
     [[nodiscard]] int run() noexcept;    // 0 after a drain
 
   private:
+    struct Delayed {  // a batch waiting for its --delay
+        std::uint32_t index;
+        std::uint32_t generation;
+        std::uint64_t due_ms;
+    };
+
     [[nodiscard]] int watch_fd(int fd, std::uint32_t events, std::uint64_t data) noexcept;
     void dispatch(const epoll_event& event) noexcept;
     void on_listener(std::uint32_t index) noexcept;
@@ -107,6 +112,7 @@ class EpollEngine {
     void on_delay() noexcept;
     void arm_delay() noexcept;
     void queue_delay(Slot& slot, std::uint32_t delay_ms) noexcept;
+    std::uint32_t push_delay(Delayed entry) noexcept;
     void pop_delay() noexcept;
     void drop_closed_delays() noexcept;
     void on_connection(Cookie cookie, std::uint32_t events) noexcept;
@@ -143,11 +149,6 @@ class EpollEngine {
     std::uint64_t drain_started_ms_ = 0;
     // --delay and the delays queries ask for (--query-knobs): the due times in a min-heap,
     // one timerfd set to the earliest.
-    struct Delayed {
-        std::uint32_t index;
-        std::uint32_t generation;
-        std::uint64_t due_ms;
-    };
     Delayed* delayed_ = nullptr;  // connections_max entries: a connection queues once at most
     std::uint32_t delayed_count_ = 0;
     int delay_fd_ = -1;
@@ -463,14 +464,20 @@ bool EpollEngine::send_owed(Slot& slot) noexcept {
 void EpollEngine::queue_delay(Slot& slot, std::uint32_t delay_ms) noexcept {
     if (delayed_count_ == limits_.connections_max) drop_closed_delays();
     UO_ASSERT(delayed_count_ < limits_.connections_max);  // live entries: one per connection
-    const Delayed entry{slots_.index(slot), slot.generation, precise_ms() + delay_ms};
+    slot.engine_state |= state::delaying;
+    if (push_delay({slots_.index(slot), slot.generation, precise_ms() + delay_ms}) == 0) {
+        arm_delay();  // the earliest changed
+    }
+}
+
+// The entry rises from the bottom to its place; returns that place (0: it is the earliest).
+std::uint32_t EpollEngine::push_delay(Delayed entry) noexcept {
     std::uint32_t at = delayed_count_++;
     for (; at > 0 && delayed_[(at - 1) / 2].due_ms > entry.due_ms; at = (at - 1) / 2) {
         delayed_[at] = delayed_[(at - 1) / 2];
     }
     delayed_[at] = entry;
-    slot.engine_state |= state::delaying;
-    if (at == 0) arm_delay();  // the earliest changed
+    return at;
 }
 
 // The earliest entry leaves; the last one sinks from the top to its place.
@@ -491,18 +498,16 @@ void EpollEngine::pop_delay() noexcept {
 }
 
 // Connections that closed while delayed leave entries behind; when those fill the heap, the
-// live ones are kept and put in due order, which a heap accepts as it is (rare: the heap holds
-// connections_max).
+// live ones are pushed again, in place: entry i is read before push i writes (rare: the heap
+// holds connections_max).
 void EpollEngine::drop_closed_delays() noexcept {
-    std::uint32_t kept = 0;
-    for (std::uint32_t i = 0; i < delayed_count_; ++i) {
+    const std::uint32_t count = delayed_count_;
+    delayed_count_ = 0;
+    for (std::uint32_t i = 0; i < count; ++i) {
         const Delayed entry = delayed_[i];
         const Slot* slot = slots_.find(entry.index, entry.generation);
-        if (slot != nullptr && (slot->engine_state & state::delaying)) delayed_[kept++] = entry;
+        if (slot != nullptr && (slot->engine_state & state::delaying)) push_delay(entry);
     }
-    delayed_count_ = kept;
-    std::sort(delayed_, delayed_ + kept,
-              [](const Delayed& a, const Delayed& b) { return a.due_ms < b.due_ms; });
 }
 
 void EpollEngine::arm_delay() noexcept {
