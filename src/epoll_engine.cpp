@@ -14,12 +14,11 @@
 #include <ctime>
 #include <string_view>
 
-#include "uring_okay/answers.hpp"
 #include "uring_okay/assert.hpp"
 #include "uring_okay/engine.hpp"
+#include "uring_okay/engine_core.hpp"
 #include "uring_okay/listener.hpp"
 #include "uring_okay/response.hpp"
-#include "uring_okay/slots.hpp"
 
 namespace uring_okay {
 namespace {
@@ -74,22 +73,14 @@ constexpr std::uint8_t delayed = 1u << 7;       // the delay passed: the next ba
     return error == ECONNRESET || error == EPIPE;
 }
 
-// Nothing owed, nothing unread: a drain may close it without losing a request.
-[[nodiscard]] bool quiet(const Slot& slot) {
-    return slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
-}
-
 // Out of descriptors or memory: accepting again at once would fail again, in a busy loop.
 [[nodiscard]] bool is_accept_shortage(int error) {
     return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
 }
 
-class EpollEngine {
+class EpollEngine final : EngineCore {
   public:
-    explicit EpollEngine(const EngineSetup& setup) noexcept
-        : setup_(setup), limits_(setup.config->limits), counters_(*setup.counters) {}
-    EpollEngine(const EpollEngine&) = delete;
-    EpollEngine& operator=(const EpollEngine&) = delete;
+    explicit EpollEngine(const EngineSetup& setup) noexcept : EngineCore(setup) {}
     ~EpollEngine();
 
     [[nodiscard]] int start() noexcept;  // 0, or -errno before serving anything
@@ -122,7 +113,6 @@ class EpollEngine {
     void settle(Slot& slot) noexcept;
     void linger(Slot& slot) noexcept;
     void watch(Slot& slot) noexcept;
-    void sweep(Slot& slot) noexcept;
     void close(Slot& slot, Counter& reason) noexcept;
     void back_off(std::uint32_t index) noexcept;
     void readmit_listeners() noexcept;
@@ -130,11 +120,6 @@ class EpollEngine {
     void arm_tick() noexcept;
     void disarm_tick_when_quiet() noexcept;
 
-    const EngineSetup& setup_;
-    const Limits& limits_;
-    Counters& counters_;
-    Answers answers_;
-    Slots slots_;
     char* buffer_ = nullptr;  // one recv buffer: bytes never outlive on_bytes
     int epoll_fd_ = -1;
     int timer_fd_ = -1;
@@ -142,17 +127,11 @@ class EpollEngine {
     bool backed_off_[listen_max]{};  // out of the epoll set until the next tick
     bool owns_listeners_ = false;    // serving began: this thread closes them
     bool tick_armed_ = false;
-    bool draining_ = false;
-    bool lame_duck_ = false;  // --drain-delay: answering 503 until lame_duck_end_ms_
-    std::uint64_t lame_duck_end_ms_ = 0;
-    std::uint64_t drain_deadline_ms_ = 0;
-    std::uint64_t drain_started_ms_ = 0;
     // --delay and the delays queries ask for (--query-knobs): the due times in a min-heap,
     // one timerfd set to the earliest.
     Delayed* delayed_ = nullptr;  // connections_max entries: a connection queues once at most
     std::uint32_t delayed_count_ = 0;
     int delay_fd_ = -1;
-    std::uint64_t now_ms_ = 0;
 };
 
 EpollEngine::~EpollEngine() {
@@ -176,12 +155,8 @@ int EpollEngine::watch_fd(int fd, std::uint32_t events, std::uint64_t data) noex
 
 // Everything the thread will use is taken here; after it, nothing is allocated.
 int EpollEngine::start() noexcept {
-    if (!answers_.build(*setup_.config, realtime_seconds(), setup_.all_counters, counters_) ||
-        !slots_.allocate(limits_, &setup_.config->routes)) {
-        return -ENOMEM;
-    }
     buffer_ = static_cast<char*>(std::malloc(limits_.buffer_bytes));
-    if (buffer_ == nullptr) return -ENOMEM;
+    if (!build() || buffer_ == nullptr) return -ENOMEM;
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) return -errno;
     timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -262,17 +237,15 @@ void EpollEngine::on_accepted(int fd) noexcept {
         counters_.accepts_refused_full.add();
         return;
     }
-    const std::uint32_t index = slots_.index(*slot);
-    if (watch_fd(fd, EPOLLIN | EPOLLRDHUP, pack(Source::connection, index, slot->generation))) {
+    const std::uint64_t data = pack(Source::connection, slots_.index(*slot), slot->generation);
+    if (watch_fd(fd, EPOLLIN | EPOLLRDHUP, data)) {
         ::close(fd);  // ENOMEM, or fs.epoll.max_user_watches reached
         slots_.release(*slot);
         counters_.accept_errors.add();
         return;
     }
     counters_.accepted.add();
-    slot->connection.open(fd, now_ms_, answers_.knob_scratch(index));
-    if (setup_.access_log != nullptr) setup_.access_log->note_peer(index, fd);
-    if (lame_duck_) slot->connection.answer_unavailable(true);
+    open(*slot, fd);
     slot->engine_state = state::watching_in;
     if (!tick_armed_) arm_tick();
 }
@@ -282,18 +255,12 @@ void EpollEngine::on_accepted(int fd) noexcept {
 void EpollEngine::on_wake() noexcept {
     if (draining_ || lame_duck_) return;
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, setup_.wake_fd, nullptr);
-    if (setup_.config->drain_delay_ms == 0) return begin_drain();
-    // --drain-delay: a lame duck first, accepting and answering every request 503 and close.
-    lame_duck_ = true;
-    lame_duck_end_ms_ = now_ms_ + setup_.config->drain_delay_ms;
-    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(true); });
+    if (wake()) return begin_drain();
     if (!tick_armed_) arm_tick();
 }
 
 // Stop accepting, close the idle, let the rest finish what they owe; the health route says 503.
 void EpollEngine::begin_drain() noexcept {
-    lame_duck_ = false;
-    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(false); });
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
         if (listen_fds_[i] < 0) continue;
         for (int queued = 0; queued < listen_backlog; ++queued) {
@@ -302,14 +269,10 @@ void EpollEngine::begin_drain() noexcept {
             on_accepted(fd);
         }
     }
-    draining_ = true;
-    drain_started_ms_ = now_ms_;
-    drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
     close_listeners();
-    // A silent connection was accepted moments ago: its request gets drain_silent_grace_ms.
+    start_drain();
     slots_.for_each_used([this](Slot& slot) {
-        const bool lingering = slot.engine_state & state::lingering;
-        if (!lingering && !slot.connection.silent() && quiet(slot)) {
+        if (drain_closes(slot, slot.engine_state & state::lingering)) {
             close(slot, counters_.closed_drain);
         }
     });
@@ -323,35 +286,13 @@ void EpollEngine::on_tick() noexcept {
     [[maybe_unused]] const ssize_t got = read(timer_fd_, &expirations, sizeof expirations);
     answers_.refresh_date(realtime_seconds());
     readmit_listeners();
-    if (lame_duck_ && now_ms_ >= lame_duck_end_ms_) begin_drain();
-    if (draining_ && now_ms_ >= drain_deadline_ms_) {
-        slots_.for_each_used([this](Slot& slot) { close(slot, counters_.closed_drain); });
-        return;
-    }
-    slots_.for_each_used([this](Slot& slot) { sweep(slot); });
-    disarm_tick_when_quiet();
-}
-
-// Deadlines only: a timeout closes without an answer.
-void EpollEngine::sweep(Slot& slot) noexcept {
-    const bool silent_waited = draining_ && now_ms_ - drain_started_ms_ >= drain_silent_grace_ms;
-    if (silent_waited && !(slot.engine_state & state::lingering) && quiet(slot)) {
-        return close(slot, counters_.closed_drain);
-    }
-    if (slot.engine_state & state::lingering) {
-        if (now_ms_ - slot.linger_started_ms >= limits_.linger_ms) {
-            close(slot, counters_.closed_linger_timeout);
+    if (lame_duck_over()) begin_drain();
+    slots_.for_each_used([this](Slot& slot) {
+        if (Counter* reason = expired(slot, slot.engine_state & state::lingering)) {
+            close(slot, *reason);
         }
-        return;
-    }
-    switch (slot.connection.timed_out(now_ms_)) {
-        case Connection::Timeout::header:
-            return close(slot, counters_.closed_header_timeout);
-        case Connection::Timeout::idle:
-            return close(slot, counters_.closed_idle_timeout);
-        case Connection::Timeout::none:
-            return;
-    }
+    });
+    disarm_tick_when_quiet();
 }
 
 void EpollEngine::on_connection(Cookie cookie, std::uint32_t events) noexcept {

@@ -9,11 +9,10 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "uring_okay/answers.hpp"
 #include "uring_okay/assert.hpp"
 #include "uring_okay/engine.hpp"
+#include "uring_okay/engine_core.hpp"
 #include "uring_okay/listener.hpp"
-#include "uring_okay/slots.hpp"
 #include "uring_okay/uring_ring.hpp"
 
 namespace uring_okay {
@@ -59,22 +58,14 @@ constexpr std::uint8_t ring_register_ops[] = {IORING_UNREGISTER_RING_FDS};  // i
 constexpr RingRestrictions ring_restrictions{ring_ops, IOSQE_BUFFER_SELECT | IOSQE_IO_HARDLINK,
                                              ring_register_ops};
 
-// Nothing owed, nothing unread: a drain may close it without losing a request.
-[[nodiscard]] bool quiet(const Slot& slot) noexcept {
-    return slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
-}
-
 constexpr std::uint32_t sq_entries = 2048;
 constexpr std::uint32_t cqe_batch_max = 1024;  // completions handled between two enters
 constexpr std::uint16_t buffer_group = 0;
 
-class UringEngine {
+class UringEngine final : EngineCore {
 public:
     UringEngine(const EngineSetup& setup, std::uint32_t features_off)
-        : setup_(setup),
-          limits_(setup.config->limits),
-          counters_(*setup.counters),
-          features_off_(features_off) {}
+        : EngineCore(setup), features_off_(features_off) {}
     ~UringEngine() {
         if (ring_ready_) io_uring_queue_exit(&ring_);
         std::free(knob_delays_);
@@ -107,28 +98,17 @@ private:
         return pack({op, slot.generation, slots_.index(slot)});
     }
 
-    const EngineSetup& setup_;
-    const Limits& limits_;
-    Counters& counters_;
     std::uint32_t features_off_;
     io_uring ring_{};
     bool ring_ready_ = false;
     BufferRing buffers_;
-    Slots slots_;
-    Answers answers_;
     __kernel_timespec tick_interval_{1, 0};
     __kernel_timespec delay_{};  // --delay, read by the kernel when a delay is submitted
     __kernel_timespec* knob_delays_ = nullptr;  // --query-knobs: a delay per connection slot
-    std::uint64_t now_ms_ = 0;
-    std::uint64_t drain_deadline_ms_ = 0;
-    std::uint64_t drain_started_ms_ = 0;
     bool accepting_[listen_max]{};    // an accept is armed on the listener
     bool backing_off_[listen_max]{};  // EMFILE and the like: re-armed by the tick
     bool tick_armed_ = false;
-    bool lame_duck_ = false;  // --drain-delay: answering 503 until lame_duck_end_ms_
-    bool draining_ = false;
     std::uint32_t listeners_open_ = 0;  // a drain ends once they are closed and slots empty
-    std::uint64_t lame_duck_end_ms_ = 0;
 };
 
 int UringEngine::start() noexcept {
@@ -145,9 +125,7 @@ int UringEngine::start() noexcept {
         return result;
     }
     if (const int result = restricted ? enable_ring(ring_) : 0; result < 0) return result;
-    if (!slots_.allocate(limits_, &setup_.config->routes)) return -ENOMEM;
-    if (!answers_.build(*setup_.config, realtime_seconds(), setup_.all_counters, counters_))
-        return -ENOMEM;
+    if (!build()) return -ENOMEM;
     if (setup_.config->routes.query_knobs) {
         knob_delays_ = static_cast<__kernel_timespec*>(
             std::calloc(limits_.connections_max, sizeof(__kernel_timespec)));
@@ -237,10 +215,7 @@ void UringEngine::open_connection(int fd) noexcept {
         return;
     }
     if (!tick_armed_) answers_.refresh_date(realtime_seconds());  // idle until now
-    const std::uint32_t index = slots_.index(*slot);
-    slot->connection.open(fd, now_ms_, answers_.knob_scratch(index));
-    if (setup_.access_log != nullptr) setup_.access_log->note_peer(index, fd);
-    if (lame_duck_ || draining_) slot->connection.answer_unavailable(lame_duck_);
+    open(*slot, fd);
     arm_recv(*slot);
     arm_tick();
 }
@@ -415,7 +390,7 @@ void UringEngine::arm_tick() noexcept {
 void UringEngine::on_tick() noexcept {
     tick_armed_ = false;
     answers_.refresh_date(realtime_seconds());
-    if (lame_duck_ && now_ms_ >= lame_duck_end_ms_) begin_drain();
+    if (lame_duck_over()) begin_drain();
     bool backing_off = false;
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
         if (backing_off_[i] && !draining_) {
@@ -429,24 +404,10 @@ void UringEngine::on_tick() noexcept {
 }
 
 void UringEngine::sweep() noexcept {
-    const bool drain_over = draining_ && now_ms_ >= drain_deadline_ms_;
-    const bool silent_waited = draining_ && now_ms_ - drain_started_ms_ >= drain_silent_grace_ms;
-    slots_.for_each_used([&](Slot& slot) {
+    slots_.for_each_used([this](Slot& slot) {
         if (slot.engine_state & in_flight::closing) return;
-        if (drain_over) return close(slot, counters_.closed_drain);
-        if (silent_waited && !(slot.engine_state & in_flight::lingering) && quiet(slot)) {
-            return close(slot, counters_.closed_drain);
-        }
-        if (slot.engine_state & in_flight::lingering) {
-            if (now_ms_ - slot.linger_started_ms >= limits_.linger_ms) {
-                close(slot, counters_.closed_linger_timeout);
-            }
-            return;
-        }
-        switch (slot.connection.timed_out(now_ms_)) {
-            case Connection::Timeout::header: return close(slot, counters_.closed_header_timeout);
-            case Connection::Timeout::idle: return close(slot, counters_.closed_idle_timeout);
-            case Connection::Timeout::none: return;
+        if (Counter* reason = expired(slot, slot.engine_state & in_flight::lingering)) {
+            close(slot, *reason);
         }
     });
 }
@@ -462,10 +423,7 @@ void UringEngine::arm_wake() noexcept {
 // SIGTERM. With --drain-delay, first a lame duck: keep accepting, answer every request 503 and
 // close, so load balancers and probes see the instance failing; then the drain.
 void UringEngine::on_wake() noexcept {
-    if (setup_.config->drain_delay_ms == 0) return begin_drain();
-    lame_duck_ = true;
-    lame_duck_end_ms_ = now_ms_ + setup_.config->drain_delay_ms;
-    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(true); });
+    if (wake()) return begin_drain();
     arm_tick();
 }
 
@@ -484,18 +442,7 @@ void UringEngine::accept_queued_then_close(std::uint32_t listener) noexcept {
 
 // Stop accepting, close the idle, let the rest finish what they owe; the health route says 503.
 void UringEngine::begin_drain() noexcept {
-    lame_duck_ = false;
-    for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
-        for (int queued = 0; queued < listen_backlog; ++queued) {
-            const int fd = accept_queued(setup_.listen_fds[i], SOCK_CLOEXEC);
-            if (fd < 0) break;
-            open_connection(fd);
-        }
-    }
-    draining_ = true;
-    drain_started_ms_ = now_ms_;
-    drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
-    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(false); });
+    start_drain();
     // A connection that lands in the accept queue while the listener closes is reset (unless
     // net.ipv4.tcp_migrate_req moves it to another SO_REUSEPORT listener): the accept is
     // cancelled first, then what queued meanwhile is accepted and the listener closed at once.
@@ -508,10 +455,11 @@ void UringEngine::begin_drain() noexcept {
         io_uring_prep_cancel64(cancel, pack({Op::accept, 0, i}), 0);
         io_uring_sqe_set_data64(cancel, pack({Op::unlisten, 0, i}));
     }
-    // A silent connection was accepted moments ago: its request gets drain_silent_grace_ms.
-    slots_.for_each_used([&](Slot& slot) {
-        if (slot.engine_state & (in_flight::closing | in_flight::lingering)) return;
-        if (!slot.connection.silent() && quiet(slot)) close(slot, counters_.closed_drain);
+    slots_.for_each_used([this](Slot& slot) {
+        if (slot.engine_state & in_flight::closing) return;
+        if (drain_closes(slot, slot.engine_state & in_flight::lingering)) {
+            close(slot, counters_.closed_drain);
+        }
     });
     if (slots_.used() > 0) arm_tick();
 }
