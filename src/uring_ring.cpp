@@ -8,8 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
-#include <cstring>
 
 #include "uring_okay/config.hpp"
 #include "uring_okay/engine.hpp"
@@ -133,17 +131,15 @@ void BufferRing::recycle(std::uint16_t id) noexcept {
 
 namespace {
 
-// Multishot recv arrived in 6.0; there is no opcode to probe for it.
-bool kernel_at_least(int major, int minor) {
+// Multishot recv arrived in 6.0; there is no opcode to probe for it. "6.1.0-18-amd64": 6.
+unsigned kernel_major() {
     utsname name{};
-    if (uname(&name) != 0) return false;
-    const char* const end = name.release + std::strlen(name.release);
-    int have_major = 0;
-    int have_minor = 0;
-    const auto [dot, major_error] = std::from_chars(name.release, end, have_major);
-    if (major_error != std::errc{} || dot == end || *dot != '.') return false;
-    if (std::from_chars(dot + 1, end, have_minor).ec != std::errc{}) return false;
-    return have_major > major || (have_major == major && have_minor >= minor);
+    if (uname(&name) != 0) return 0;
+    unsigned major = 0;
+    for (const char* c = name.release; *c >= '0' && *c <= '9' && major < 1000; ++c) {
+        major = major * 10 + unsigned(*c - '0');
+    }
+    return major;
 }
 
 const char* setup_cause(int error) {
@@ -190,7 +186,7 @@ UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
         io_uring_queue_exit(&ring);
         return probe;
     }
-    if (!kernel_at_least(6, 0)) probe.features_off |= feature::multishot_recv;
+    if (kernel_major() < 6) probe.features_off |= feature::multishot_recv;
     io_uring_queue_exit(&ring);
     probe.usable = true;
     return probe;
