@@ -151,11 +151,6 @@ const char* setup_cause(int error) {
     }
 }
 
-constexpr io_uring_op needed_ops[] = {
-    IORING_OP_ACCEPT,   IORING_OP_RECV,    IORING_OP_SEND,         IORING_OP_CLOSE,
-    IORING_OP_POLL_ADD, IORING_OP_TIMEOUT, IORING_OP_ASYNC_CANCEL,
-};
-
 }  // namespace
 
 UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
@@ -167,27 +162,18 @@ UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
         Text{probe.why}.add("io_uring_setup: ").add(errno_name(-result)).add(setup_cause(-result));
         return probe;
     }
-    io_uring_probe* ops = io_uring_get_probe_ring(&ring);
-    for (const io_uring_op op : needed_ops) {
-        if (ops == nullptr || !io_uring_opcode_supported(ops, op)) {
-            Text{probe.why}.add("io_uring: opcode ").add(std::uint64_t(op)).add(" unsupported");
-            if (ops != nullptr) io_uring_free_probe(ops);
-            io_uring_queue_exit(&ring);
-            return probe;
-        }
-    }
-    io_uring_free_probe(ops);
+    // The buffer ring (5.19) is newer than every opcode the engine uses: no opcode probe.
     BufferRing buffers;
-    if (const int error = buffers.setup(ring, 8, 256, 0); error < 0) {
+    const int error = buffers.setup(ring, 8, 256, 0);
+    io_uring_queue_exit(&ring);
+    if (error < 0) {
         Text{probe.why}
             .add("io_uring_register_buf_ring: ")
             .add(errno_name(-error))
             .add(" (kernel < 5.19)");
-        io_uring_queue_exit(&ring);
         return probe;
     }
     if (kernel_major() < 6) probe.features_off |= feature::multishot_recv;
-    io_uring_queue_exit(&ring);
     probe.usable = true;
     return probe;
 }
