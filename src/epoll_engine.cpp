@@ -107,7 +107,6 @@ class EpollEngine final : EngineCore {
     void pop_delay() noexcept;
     void drop_closed_delays() noexcept;
     void on_connection(Cookie cookie, std::uint32_t events) noexcept;
-    void on_lingering(Slot& slot) noexcept;
     [[nodiscard]] bool receive(Slot& slot, std::uint32_t events) noexcept;
     [[nodiscard]] bool send_owed(Slot& slot) noexcept;
     void settle(Slot& slot) noexcept;
@@ -298,7 +297,7 @@ void EpollEngine::on_tick() noexcept {
 void EpollEngine::on_connection(Cookie cookie, std::uint32_t events) noexcept {
     Slot* slot = slots_.find(cookie.index, cookie.generation);
     if (slot == nullptr) return;  // closed earlier in this batch; the slot may serve another
-    if (slot->engine_state & state::lingering) return on_lingering(*slot);
+    if (slot->engine_state & state::lingering) return (void)receive(*slot, events);
     // EPOLLERR and EPOLLHUP come even when not asked for: recv names the error or sees the EOF.
     const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP);
     if (readable && !receive(*slot, events)) return;
@@ -308,7 +307,9 @@ void EpollEngine::on_connection(Cookie cookie, std::uint32_t events) noexcept {
     settle(*slot);
 }
 
-// Reads until EAGAIN, a pause, the end of the requests, or the bound.
+// Reads until EAGAIN, a pause, the end of the requests, or the bound. Lingering, after the last
+// answer and our FIN: discards what the client still sends until its FIN, so our close does
+// not become an RST that destroys the answer in the client's receive buffer.
 bool EpollEngine::receive(Slot& slot, std::uint32_t events) noexcept {
     Connection& connection = slot.connection;
     const bool to_eof = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
@@ -321,12 +322,18 @@ bool EpollEngine::receive(Slot& slot, std::uint32_t events) noexcept {
                 counters_.reads_paused.add();
                 return true;
             }
-            if (connection.closing_asked()) return true;  // later bytes wait for the linger
+            if (connection.closing_asked() && !(slot.engine_state & state::lingering)) {
+                return true;  // later bytes wait for the linger, which counts them only
+            }
             // A short read emptied the socket: the EAGAIN recv would be a wasted syscall.
             if (std::size_t(got) < limits_.buffer_bytes && !to_eof) return true;
             continue;
         }
         if (got == 0) {
+            if (slot.engine_state & state::lingering) {
+                close(slot, counters_.closed_by_peer);
+                return false;
+            }
             connection.on_peer_closed();
             slot.engine_state |= state::peer_eof;
             return true;
@@ -337,23 +344,6 @@ bool EpollEngine::receive(Slot& slot, std::uint32_t events) noexcept {
         return false;
     }
     return true;
-}
-
-// After the last answer and our FIN: discard what the client still sends until its FIN, so our
-// close does not become an RST that destroys the answer in the client's receive buffer.
-void EpollEngine::on_lingering(Slot& slot) noexcept {
-    Connection& connection = slot.connection;
-    for (int reads = 0; reads < reads_per_event; ++reads) {
-        const ssize_t got = recv(connection.fd, buffer_, limits_.buffer_bytes, 0);
-        if (got > 0) {
-            connection.on_bytes({buffer_, std::size_t(got)}, now_ms_, counters_);  // counted only
-            continue;
-        }
-        if (got == 0) return close(slot, counters_.closed_by_peer);
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-        if (errno == EINTR) continue;
-        return close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
-    }
 }
 
 // Sends what is owed until the socket is full, nothing is owed, or the bound.

@@ -28,19 +28,19 @@ int register_ring(io_uring& ring, unsigned opcode, const void* argument, unsigne
 }
 
 int restrict_ring(io_uring& ring, const RingRestrictions& restrictions) noexcept {
+    if (restrictions.ops.size() + restrictions.register_ops.size() >= restrictions_max) {
+        return -E2BIG;
+    }
     io_uring_restriction entries[restrictions_max]{};
     std::size_t count = 0;
     for (const io_uring_op op : restrictions.ops) {
-        if (count == restrictions_max) return -E2BIG;
         entries[count].opcode = IORING_RESTRICTION_SQE_OP;
         entries[count++].sqe_op = std::uint8_t(op);
     }
     for (const std::uint8_t op : restrictions.register_ops) {
-        if (count == restrictions_max) return -E2BIG;
         entries[count].opcode = IORING_RESTRICTION_REGISTER_OP;
         entries[count++].register_op = op;
     }
-    if (count == restrictions_max) return -E2BIG;
     entries[count].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
     entries[count++].sqe_flags = restrictions.sqe_flags;
     return register_ring(ring, IORING_REGISTER_RESTRICTIONS, entries, unsigned(count));
