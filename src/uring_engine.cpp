@@ -171,11 +171,9 @@ void UringEngine::dispatch(const io_uring_cqe& cqe) noexcept {
 
 void UringEngine::arm_accept(std::uint32_t listener) noexcept {
     io_uring_sqe* entry = sqe();
-    const int fd = setup_.listen_fds[listener];
-    if (features_off_ & feature::multishot_accept) {
-        io_uring_prep_accept(entry, fd, nullptr, nullptr, SOCK_CLOEXEC);
-    } else {
-        io_uring_prep_multishot_accept(entry, fd, nullptr, nullptr, SOCK_CLOEXEC);
+    io_uring_prep_accept(entry, setup_.listen_fds[listener], nullptr, nullptr, SOCK_CLOEXEC);
+    if (!(features_off_ & feature::multishot_accept)) {
+        entry->ioprio |= IORING_ACCEPT_MULTISHOT;  // io_uring_prep_multishot_accept (5.19)
     }
     io_uring_sqe_set_data64(entry, pack({Op::accept, 0, listener}));
     accepting_[listener] = true;
@@ -222,12 +220,10 @@ void UringEngine::open_connection(int fd) noexcept {
 
 void UringEngine::arm_recv(Slot& slot) noexcept {
     io_uring_sqe* entry = sqe();
-    const int fd = slot.connection.fd;
-    if (features_off_ & feature::multishot_recv) {
-        io_uring_prep_recv(entry, fd, nullptr, buffers_.bytes_each(), 0);
-    } else {
-        io_uring_prep_recv_multishot(entry, fd, nullptr, 0, 0);  // 6.0
-    }
+    const bool multishot = !(features_off_ & feature::multishot_recv);  // 6.0
+    const std::uint32_t bytes = multishot ? 0 : buffers_.bytes_each();  // 0: the whole buffer
+    io_uring_prep_recv(entry, slot.connection.fd, nullptr, bytes, 0);
+    if (multishot) entry->ioprio |= IORING_RECV_MULTISHOT;  // io_uring_prep_recv_multishot
     entry->flags |= IOSQE_BUFFER_SELECT;
     entry->buf_group = buffers_.group();
     io_uring_sqe_set_data64(entry, cookie(Op::recv, slot));
