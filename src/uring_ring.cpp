@@ -157,20 +157,19 @@ UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
     UringProbe probe;
     probe.features_off = disabled_features;
     io_uring ring{};
-    const int result = setup_ring(ring, 8, probe.features_off);
-    if (result < 0) {
-        Text{probe.why}.add("io_uring_setup: ").add(errno_name(-result)).add(setup_cause(-result));
-        return probe;
+    int error = setup_ring(ring, 8, probe.features_off);
+    const char* call = "io_uring_setup: ";
+    const char* cause = setup_cause(-error);
+    if (error == 0) {
+        // The buffer ring (5.19) is newer than every opcode the engine uses: no opcode probe.
+        BufferRing buffers;
+        error = buffers.setup(ring, 8, 256, 0);
+        io_uring_queue_exit(&ring);
+        call = "io_uring_register_buf_ring: ";
+        cause = " (kernel < 5.19)";
     }
-    // The buffer ring (5.19) is newer than every opcode the engine uses: no opcode probe.
-    BufferRing buffers;
-    const int error = buffers.setup(ring, 8, 256, 0);
-    io_uring_queue_exit(&ring);
     if (error < 0) {
-        Text{probe.why}
-            .add("io_uring_register_buf_ring: ")
-            .add(errno_name(-error))
-            .add(" (kernel < 5.19)");
+        Text{probe.why}.add(call).add(errno_name(-error)).add(cause);
         return probe;
     }
     if (kernel_major() < 6) probe.features_off |= feature::multishot_recv;
@@ -185,10 +184,9 @@ void describe_uring_features(std::uint32_t features_off, char* out, std::size_t 
         return features_off & multishot ? "single-shot" : "multishot";
     };
     Text{out, size}
-        .add(defer  ? "defer-taskrun"
-             : coop ? "coop-taskrun"
-                    : "plain ring")
-        .add(", ")
+        .add(defer  ? "defer-taskrun, "
+             : coop ? "coop-taskrun, "
+                    : "plain ring, ")
         .add(shots(feature::multishot_accept))
         .add(" accept, ")
         .add(shots(feature::multishot_recv))
