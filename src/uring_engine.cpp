@@ -68,7 +68,7 @@ public:
         : EngineCore(setup), features_off_(features_off) {}
     ~UringEngine() {
         if (ring_ready_) io_uring_queue_exit(&ring_);
-        std::free(knob_delays_);
+        std::free(delays_);
     }
 
     [[nodiscard]] int start() noexcept;
@@ -103,8 +103,8 @@ private:
     bool ring_ready_ = false;
     BufferRing buffers_;
     __kernel_timespec tick_interval_{1, 0};
-    __kernel_timespec delay_{};  // --delay, read by the kernel when a delay is submitted
-    __kernel_timespec* knob_delays_ = nullptr;  // --query-knobs: a delay per connection slot
+    // --delay and --query-knobs: a delay per connection slot, read by the kernel when submitted.
+    __kernel_timespec* delays_ = nullptr;
     bool accepting_[listen_max]{};    // an accept is armed on the listener
     bool backing_off_[listen_max]{};  // EMFILE and the like: re-armed by the tick
     bool tick_armed_ = false;
@@ -126,13 +126,11 @@ int UringEngine::start() noexcept {
     }
     if (const int result = restricted ? enable_ring(ring_) : 0; result < 0) return result;
     if (!build()) return -ENOMEM;
-    if (setup_.config->routes.query_knobs) {
-        knob_delays_ = static_cast<__kernel_timespec*>(
+    if (setup_.config->delay_ms > 0 || setup_.config->routes.query_knobs) {
+        delays_ = static_cast<__kernel_timespec*>(
             std::calloc(limits_.connections_max, sizeof(__kernel_timespec)));
-        if (knob_delays_ == nullptr) return -ENOMEM;
+        if (delays_ == nullptr) return -ENOMEM;
     }
-    const std::uint32_t delay_ms = setup_.config->delay_ms;
-    delay_ = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
     now_ms_ = monotonic_ms();
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) arm_accept(i);
     arm_wake();
@@ -280,16 +278,12 @@ void UringEngine::send_owed(Slot& slot) noexcept {
     const std::uint32_t delay_ms = fresh_batch ? connection.delay_ms(setup_.config->delay_ms) : 0;
     if (delay_ms > 0 && !(slot.engine_state & in_flight::delayed)) {
         // --delay: a ring timeout, never a sleeping thread; one batch at a time keeps order.
-        // The kernel reads the time when the entry is submitted, after this loop: a delay a
-        // query asked for needs the connection's own.
-        __kernel_timespec* when = &delay_;
-        if (delay_ms != setup_.config->delay_ms) {
-            __kernel_timespec& own = knob_delays_[slots_.index(slot)];
-            own = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
-            when = &own;
-        }
+        // The kernel reads the time when the entry is submitted, after this loop: each
+        // connection has its own.
+        __kernel_timespec& when = delays_[slots_.index(slot)];
+        when = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
         io_uring_sqe* entry = sqe();
-        io_uring_prep_timeout(entry, when, 0, 0);
+        io_uring_prep_timeout(entry, &when, 0, 0);
         io_uring_sqe_set_data64(entry, cookie(Op::delay, slot));
         slot.engine_state |= in_flight::delay;
         return;
