@@ -23,6 +23,12 @@ void EngineCore::open(Slot& slot, int fd) noexcept {
     if (lame_duck_ || draining_) slot.connection.answer_unavailable(lame_duck_);
 }
 
+void EngineCore::release(Slot& slot) noexcept {
+    slot.connection.on_send_failed(answers_);
+    counters_.closed.add();
+    slots_.release(slot);
+}
+
 bool EngineCore::wake() noexcept {
     if (setup_.config->drain_delay_ms == 0) return true;
     lame_duck_ = true;

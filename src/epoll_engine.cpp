@@ -514,14 +514,10 @@ void EpollEngine::watch(Slot& slot) noexcept {
 }
 
 void EpollEngine::close(Slot& slot, Counter& reason) noexcept {
-    Connection& connection = slot.connection;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection.fd, nullptr);
-    ::close(connection.fd);
-    if (connection.in_flight() || connection.sending()) connection.on_send_failed(answers_);
-    connection.fd = -1;
+    ::close(slot.connection.fd);  // which takes it out of the epoll set: it has no duplicate
+    slot.connection.fd = -1;
     reason.add();
-    counters_.closed.add();
-    slots_.release(slot);
+    release(slot);
     disarm_tick_when_quiet();
 }
 

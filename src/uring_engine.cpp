@@ -362,9 +362,7 @@ void UringEngine::finish_close(Slot& slot) noexcept {
     io_uring_sqe* entry = sqe();
     io_uring_prep_close(entry, slot.connection.fd);
     io_uring_sqe_set_data64(entry, pack({Op::close, 0, 0}));
-    slot.connection.on_send_failed(answers_);  // a short send cut off: let its bytes go
-    counters_.closed.add();
-    slots_.release(slot);
+    release(slot);
 }
 
 void UringEngine::arm_tick() noexcept {

@@ -24,6 +24,8 @@ protected:
     [[nodiscard]] bool build() noexcept;
     // A fresh connection in `slot` on `fd`: 503s already if a lame duck or a drain runs.
     void open(Slot& slot, int fd) noexcept;
+    // Its descriptor closed: the slot is free again, the bytes of a send cut off are let go.
+    void release(Slot& slot) noexcept;
 
     // SIGTERM or SIGINT. True: the drain begins now. False: --drain-delay, a lame duck first,
     // accepting and answering every request 503 and close, until lame_duck_over.
