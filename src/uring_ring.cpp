@@ -89,8 +89,7 @@ int setup_ring(io_uring& ring, std::uint32_t sq_entries, std::uint32_t& features
 }
 
 BufferRing::~BufferRing() {
-    if (ring_ != nullptr) munmap(ring_, ring_bytes_);
-    if (buffers_ != nullptr) munmap(buffers_, std::size_t(count_) * bytes_each_);
+    if (ring_ != nullptr) munmap(ring_, mapped_bytes_);
 }
 
 int BufferRing::setup(io_uring& ring, std::uint32_t count, std::uint32_t bytes_each,
@@ -98,15 +97,14 @@ int BufferRing::setup(io_uring& ring, std::uint32_t count, std::uint32_t bytes_e
     count_ = count;
     bytes_each_ = bytes_each;
     group_ = group;
-    ring_bytes_ = sizeof(io_uring_buf) * count;
-    void* descriptors = mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE,
-                             MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-    if (descriptors == MAP_FAILED) return -errno;
-    ring_ = static_cast<io_uring_buf_ring*>(descriptors);
-    void* bytes = mmap(nullptr, std::size_t(count) * bytes_each, PROT_READ | PROT_WRITE,
-                       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-    if (bytes == MAP_FAILED) return -errno;
-    buffers_ = static_cast<char*>(bytes);
+    // One mapping: the ring of descriptors (page-aligned, as the kernel wants), then the bytes.
+    const std::size_t ring_bytes = sizeof(io_uring_buf) * count;
+    mapped_bytes_ = ring_bytes + std::size_t(count) * bytes_each;
+    void* mapped = mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE,
+                        MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mapped == MAP_FAILED) return -errno;
+    ring_ = static_cast<io_uring_buf_ring*>(mapped);
+    buffers_ = static_cast<char*>(mapped) + ring_bytes;
     io_uring_buf_ring_init(ring_);
     io_uring_buf_reg registration{};
     registration.ring_addr = reinterpret_cast<std::uint64_t>(ring_);
