@@ -114,10 +114,9 @@ class EpollEngine final : EngineCore {
     void watch(Slot& slot) noexcept;
     void close(Slot& slot, Counter& reason) noexcept;
     void back_off(std::uint32_t index) noexcept;
-    void readmit_listeners() noexcept;
+    [[nodiscard]] bool readmit_listeners() noexcept;
     void close_listeners() noexcept;
     void arm_tick() noexcept;
-    void disarm_tick_when_quiet() noexcept;
 
     char* buffer_ = nullptr;  // one recv buffer: bytes never outlive on_bytes
     int epoll_fd_ = -1;
@@ -246,7 +245,7 @@ void EpollEngine::on_accepted(int fd) noexcept {
     counters_.accepted.add();
     open(*slot, fd);
     slot->engine_state = state::watching_in;
-    if (!tick_armed_) arm_tick();
+    arm_tick();
 }
 
 // SIGTERM or SIGINT in main. The eventfd is not read, only dropped from the set: one eventfd
@@ -255,7 +254,7 @@ void EpollEngine::on_wake() noexcept {
     if (draining_ || lame_duck_) return;
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, setup_.wake_fd, nullptr);
     if (wake()) return begin_drain();
-    if (!tick_armed_) arm_tick();
+    arm_tick();
 }
 
 // Stop accepting, close the idle, let the rest finish what they owe; the health route says 503.
@@ -275,23 +274,24 @@ void EpollEngine::begin_drain() noexcept {
             close(slot, counters_.closed_drain);
         }
     });
-    if (slots_.used() != 0 && !tick_armed_) arm_tick();
+    if (slots_.used() != 0) arm_tick();
 }
 
-// Once a second while a connection is open, a listener is backed off, or a drain runs.
+// Once a second while a connection is open, a listener is backed off, or a lame duck runs.
+// Then not again: an idle server makes no wake-ups at all.
 void EpollEngine::on_tick() noexcept {
     std::uint64_t expirations = 0;
-    // EAGAIN when disarmed since it fired: the sweep below is harmless either way.
     [[maybe_unused]] const ssize_t got = read(timer_fd_, &expirations, sizeof expirations);
+    tick_armed_ = false;
     answers_.refresh_date(realtime_seconds());
-    readmit_listeners();
+    const bool backed_off = readmit_listeners();
     if (lame_duck_over()) begin_drain();
     slots_.for_each_used([this](Slot& slot) {
         if (Counter* reason = expired(slot, slot.engine_state & state::lingering)) {
             close(slot, *reason);
         }
     });
-    disarm_tick_when_quiet();
+    if (slots_.used() != 0 || backed_off || lame_duck_) arm_tick();
 }
 
 void EpollEngine::on_connection(Cookie cookie, std::uint32_t events) noexcept {
@@ -518,7 +518,6 @@ void EpollEngine::close(Slot& slot, Counter& reason) noexcept {
     slot.connection.fd = -1;
     reason.add();
     release(slot);
-    disarm_tick_when_quiet();
 }
 
 // EMFILE and the like: out of the set until the next tick, so a full accept queue cannot spin
@@ -526,15 +525,19 @@ void EpollEngine::close(Slot& slot, Counter& reason) noexcept {
 void EpollEngine::back_off(std::uint32_t index) noexcept {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fds_[index], nullptr);
     backed_off_[index] = true;
-    if (!tick_armed_) arm_tick();
+    arm_tick();
 }
 
-void EpollEngine::readmit_listeners() noexcept {
+// Whether one is still backed off.
+bool EpollEngine::readmit_listeners() noexcept {
+    bool backed_off = false;
     for (std::uint32_t index = 0; index < setup_.listen_count; ++index) {
         if (!backed_off_[index] || listen_fds_[index] < 0) continue;
         const std::uint64_t data = pack(Source::listener, index, 0);
-        if (watch_fd(listen_fds_[index], EPOLLIN, data) == 0) backed_off_[index] = false;
+        backed_off_[index] = watch_fd(listen_fds_[index], EPOLLIN, data) != 0;
+        backed_off = backed_off || backed_off_[index];
     }
+    return backed_off;
 }
 
 void EpollEngine::close_listeners() noexcept {
@@ -549,25 +552,13 @@ void EpollEngine::close_listeners() noexcept {
 
 // The Date may be hours old after a quiet spell: refresh it before the first answer.
 void EpollEngine::arm_tick() noexcept {
+    if (tick_armed_) return;
     answers_.refresh_date(realtime_seconds());
     itimerspec tick{};
-    tick.it_interval.tv_sec = tick_seconds;
     tick.it_value.tv_sec = tick_seconds;
     const int result = timerfd_settime(timer_fd_, 0, &tick, nullptr);
     UO_ASSERT(result == 0);  // a valid timerfd and a valid time: nothing else can fail
     tick_armed_ = true;
-}
-
-// An idle server makes no wake-ups at all.
-void EpollEngine::disarm_tick_when_quiet() noexcept {
-    if (!tick_armed_ || draining_ || lame_duck_ || slots_.used() != 0) return;
-    for (std::uint32_t index = 0; index < setup_.listen_count; ++index) {
-        if (backed_off_[index]) return;
-    }
-    const itimerspec off{};
-    const int result = timerfd_settime(timer_fd_, 0, &off, nullptr);
-    UO_ASSERT(result == 0);
-    tick_armed_ = false;
 }
 
 }  // namespace
