@@ -297,10 +297,10 @@ void EpollEngine::on_tick() noexcept {
 void EpollEngine::on_connection(Cookie cookie, std::uint32_t events) noexcept {
     Slot* slot = slots_.find(cookie.index, cookie.generation);
     if (slot == nullptr) return;  // closed earlier in this batch; the slot may serve another
-    if (slot->engine_state & state::lingering) return (void)receive(*slot, events);
     // EPOLLERR and EPOLLHUP come even when not asked for: recv names the error or sees the EOF.
     const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP);
     if (readable && !receive(*slot, events)) return;
+    if (slot->engine_state & state::lingering) return;  // it only reads, to the client's FIN
     // A full socket stays full until EPOLLOUT says otherwise: no EAGAIN send per read.
     const bool writable = events & (EPOLLOUT | EPOLLERR | EPOLLHUP);
     if ((writable || !(slot->engine_state & state::send_blocked)) && !send_owed(*slot)) return;
