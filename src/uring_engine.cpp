@@ -379,16 +379,14 @@ void UringEngine::on_tick() noexcept {
     tick_armed_ = false;
     answers_.refresh_date(realtime_seconds());
     if (lame_duck_over()) begin_drain();
-    bool backing_off = false;
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
-        if (backing_off_[i] && !draining_) {
+        if (backing_off_[i] && !draining_) {  // a drain closed the listeners
             backing_off_[i] = false;
-            arm_accept(i);
+            arm_accept(i);  // another EMFILE backs off again, and arms the tick
         }
-        backing_off = backing_off || backing_off_[i];
     }
     sweep();
-    if (slots_.used() > 0 || backing_off || lame_duck_) arm_tick();
+    if (slots_.used() > 0 || lame_duck_) arm_tick();
 }
 
 void UringEngine::sweep() noexcept {
