@@ -178,17 +178,14 @@ UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
 void describe_uring_features(std::uint32_t features_off, char* out, std::size_t size) noexcept {
     const bool defer = !(features_off & feature::defer_taskrun);
     const bool coop = !defer && !(features_off & feature::coop_taskrun);
-    const auto shots = [features_off](std::uint32_t multishot) {
-        return features_off & multishot ? "single-shot" : "multishot";
-    };
     Text{out, size}
         .add(defer  ? "defer-taskrun, "
              : coop ? "coop-taskrun, "
                     : "plain ring, ")
-        .add(shots(feature::multishot_accept))
-        .add(" accept, ")
-        .add(shots(feature::multishot_recv))
-        .add(" recv into a provided-buffer ring")
+        .add(features_off & feature::multishot_accept ? "single-shot accept, "
+                                                      : "multishot accept, ")
+        .add(features_off & feature::multishot_recv ? "single-shot recv" : "multishot recv")
+        .add(" into a provided-buffer ring")
         .add(features_off & feature::registered_ring ? "" : ", registered ring fd");
 }
 
