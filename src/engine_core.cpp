@@ -2,6 +2,8 @@
 // and when a drain or a deadline ends a connection. No syscalls but the unread-bytes check.
 #include "uring_okay/engine_core.hpp"
 
+#include <cerrno>
+
 #include "uring_okay/listener.hpp"
 
 namespace uring_okay {
@@ -21,6 +23,10 @@ void EngineCore::open(Slot& slot, int fd) noexcept {
     slot.connection.open(fd, now_ms_, answers_.knob_scratch(index));
     if (setup_.access_log != nullptr) setup_.access_log->note_peer(index, fd);
     if (lame_duck_ || draining_) slot.connection.answer_unavailable(lame_duck_);
+}
+
+Counter& EngineCore::failed(int error) const noexcept {
+    return error == ECONNRESET || error == EPIPE ? counters_.closed_by_peer : counters_.closed_errors;
 }
 
 void EngineCore::release(Slot& slot) noexcept {

@@ -69,10 +69,6 @@ constexpr std::uint8_t delayed = 1u << 7;       // the delay passed: the next ba
     return std::uint64_t(now.tv_sec) * 1000 + (std::uint64_t(now.tv_nsec) + 999'999) / 1'000'000;
 }
 
-[[nodiscard]] bool is_reset(int error) {
-    return error == ECONNRESET || error == EPIPE;
-}
-
 // Out of descriptors or memory: accepting again at once would fail again, in a busy loop.
 [[nodiscard]] bool is_accept_shortage(int error) {
     return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
@@ -340,7 +336,7 @@ bool EpollEngine::receive(Slot& slot, std::uint32_t events) noexcept {
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
         if (errno == EINTR) continue;
-        close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
+        close(slot, failed(errno));
         return false;
     }
     return true;
@@ -382,7 +378,7 @@ bool EpollEngine::send_owed(Slot& slot) noexcept {
             return true;
         }
         if (errno == EINTR) continue;
-        close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
+        close(slot, failed(errno));
         return false;
     }
     if (connection.in_flight() || connection.sending() || connection.owed_total() != 0) {
@@ -485,7 +481,7 @@ void EpollEngine::settle(Slot& slot) noexcept {
 
 void EpollEngine::linger(Slot& slot) noexcept {
     if (shutdown(slot.connection.fd, SHUT_WR) != 0) {
-        return close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
+        return close(slot, failed(errno));
     }
     slot.engine_state |= state::lingering;
     slot.engine_state &= ~(state::send_blocked | state::paused);

@@ -249,7 +249,7 @@ void UringEngine::on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept {
         s.connection.on_peer_closed();
         if (s.engine_state & in_flight::lingering) return close(s, counters_.closed_by_peer);
     } else if (cqe.res < 0 && cqe.res != -ENOBUFS && cqe.res != -ECANCELED) {
-        return close(s, cqe.res == -ECONNRESET ? counters_.closed_by_peer : counters_.closed_errors);
+        return close(s, failed(-cqe.res));
     }
     if (cqe.res == -ENOBUFS) counters_.recv_no_buffers.add();
     if (!s.connection.wants_bytes() && !(s.engine_state & in_flight::paused)) {
@@ -323,10 +323,7 @@ void UringEngine::on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept {
         s.connection.on_send_failed(answers_);
     }
     if (s.engine_state & in_flight::closing) return finish_close(s);
-    if (cqe.res <= 0) {
-        const bool peer = cqe.res == -EPIPE || cqe.res == -ECONNRESET;
-        return close(s, peer ? counters_.closed_by_peer : counters_.closed_errors);
-    }
+    if (cqe.res <= 0) return close(s, failed(-cqe.res));
     if ((s.engine_state & in_flight::paused) &&
         s.connection.owed_total() < limits_.owed_max / 2) {
         s.engine_state &= std::uint8_t(~in_flight::paused);

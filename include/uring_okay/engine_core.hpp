@@ -24,6 +24,8 @@ protected:
     [[nodiscard]] bool build() noexcept;
     // A fresh connection in `slot` on `fd`: 503s already if a lame duck or a drain runs.
     void open(Slot& slot, int fd) noexcept;
+    // Why a connection ends when a call on it failed with `error`: the client reset it, or not.
+    [[nodiscard]] Counter& failed(int error) const noexcept;
     // Its descriptor closed: the slot is free again, the bytes of a send cut off are let go.
     void release(Slot& slot) noexcept;
 
