@@ -18,6 +18,7 @@ struct Slot {
     std::uint64_t linger_started_ms = 0;  // our side shut: the FIN is awaited until + linger_ms
     std::uint8_t engine_state = 0;  // the engine's own bits (what it has in flight)
     bool used = false;
+    std::uint32_t index = 0;  // its place in the table (in what was padding: no division)
 };
 
 class Slots {
@@ -45,14 +46,15 @@ public:
             slot = &slots_[first_free_];
             first_free_ = slot->next_free;
         } else if (high_water_ < capacity_) {
-            slot = new (&slots_[high_water_]) Slot{Connection{*limits_, routes_}};
+            slot = new (&slots_[high_water_])
+                Slot{.connection = Connection{*limits_, routes_}, .index = high_water_};
+            ++high_water_;
         } else {
             return nullptr;
         }
         slot->used = true;
         slot->engine_state = 0;
         ++used_;
-        if (index(*slot) >= high_water_) high_water_ = index(*slot) + 1;
         return slot;
     }
 
@@ -72,9 +74,7 @@ public:
         return slot.used && slot.generation == generation ? &slot : nullptr;
     }
 
-    [[nodiscard]] std::uint32_t index(const Slot& slot) const noexcept {
-        return std::uint32_t(&slot - slots_);
-    }
+    [[nodiscard]] std::uint32_t index(const Slot& slot) const noexcept { return slot.index; }
     [[nodiscard]] std::uint32_t used() const noexcept { return used_; }
 
     // Every open connection; bounded by the highest slot ever used.
