@@ -60,7 +60,7 @@ int setup_ring(io_uring& ring, std::uint32_t sq_entries, std::uint32_t& features
     };
     // DEFER_TASKRUN (6.1): completions run only when this thread waits; COOP_TASKRUN (5.19):
     // no interrupting IPIs; else the plain ring every io_uring kernel has.
-    const Attempt attempts[] = {
+    static constexpr Attempt attempts[] = {
         {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, feature::defer_taskrun},
         {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, feature::coop_taskrun},
         {0, 0},
