@@ -39,23 +39,24 @@ public:
         return slots_ != nullptr;
     }
 
-    // A free slot for a new connection, or null when the table is full.
+    // A free slot holding a new connection, or null when the table is full. The connection is
+    // built afresh each time: nothing of the last client's is left in it.
     [[nodiscard]] Slot* acquire() noexcept {
-        Slot* slot = nullptr;
-        if (first_free_ != capacity_) {
-            slot = &slots_[first_free_];
-            first_free_ = slot->next_free;
+        std::uint32_t index = first_free_;
+        std::uint32_t generation = 0;
+        if (index != capacity_) {
+            first_free_ = slots_[index].next_free;
+            generation = slots_[index].generation;  // release bumped it: old completions miss
         } else if (high_water_ < capacity_) {
-            slot = new (&slots_[high_water_])
-                Slot{.connection = Connection{*limits_, routes_}, .index = high_water_};
-            ++high_water_;
+            index = high_water_++;
         } else {
             return nullptr;
         }
-        slot->used = true;
-        slot->engine_state = 0;
         ++used_;
-        return slot;
+        return new (&slots_[index]) Slot{.connection = Connection{*limits_, routes_},
+                                         .generation = generation,
+                                         .used = true,
+                                         .index = index};
     }
 
     void release(Slot& slot) noexcept {
