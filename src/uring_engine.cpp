@@ -88,6 +88,9 @@ private:
     void arm_accept(std::uint32_t listener) noexcept;
     void arm_recv(Slot& slot) noexcept;
     void arm_tick() noexcept;
+    // Rare entries, kept out of line: their callers stay small.
+    [[gnu::noinline]] void arm_cancel(std::uint64_t target, std::uint64_t data) noexcept;
+    [[gnu::noinline]] void arm_timeout(__kernel_timespec* when, std::uint64_t data) noexcept;
     void arm_wake() noexcept;
     void open_connection(int fd) noexcept;
     void send_owed(Slot& slot) noexcept;
@@ -256,11 +259,7 @@ void UringEngine::on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept {
         // A client that pipelines without reading: stop reading until it catches up.
         s.engine_state |= in_flight::paused;
         counters_.reads_paused.add();
-        if (!ended) {
-            io_uring_sqe* cancel = sqe();
-            io_uring_prep_cancel64(cancel, this->cookie(Op::recv, s), 0);
-            io_uring_sqe_set_data64(cancel, pack({Op::cancel, 0, 0}));
-        }
+        if (!ended) arm_cancel(this->cookie(Op::recv, s), pack({Op::cancel, 0, 0}));
     }
     const bool reading = cqe.res != 0 && !(s.engine_state & in_flight::paused);
     if (ended && reading) {
@@ -282,9 +281,7 @@ void UringEngine::send_owed(Slot& slot) noexcept {
         // connection has its own.
         __kernel_timespec& when = delays_[slots_.index(slot)];
         when = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
-        io_uring_sqe* entry = sqe();
-        io_uring_prep_timeout(entry, &when, 0, 0);
-        io_uring_sqe_set_data64(entry, cookie(Op::delay, slot));
+        arm_timeout(&when, cookie(Op::delay, slot));
         slot.engine_state |= in_flight::delay;
         return;
     }
@@ -362,11 +359,23 @@ void UringEngine::finish_close(Slot& slot) noexcept {
     release(slot);
 }
 
+// Cancels the operation `target` names; the cancel's own completion carries `data`.
+void UringEngine::arm_cancel(std::uint64_t target, std::uint64_t data) noexcept {
+    io_uring_sqe* entry = sqe();
+    io_uring_prep_cancel64(entry, target, 0);
+    io_uring_sqe_set_data64(entry, data);
+}
+
+// The kernel reads `*when` as the entry is submitted, after the current batch of completions.
+void UringEngine::arm_timeout(__kernel_timespec* when, std::uint64_t data) noexcept {
+    io_uring_sqe* entry = sqe();
+    io_uring_prep_timeout(entry, when, 0, 0);
+    io_uring_sqe_set_data64(entry, data);
+}
+
 void UringEngine::arm_tick() noexcept {
     if (tick_armed_) return;
-    io_uring_sqe* entry = sqe();
-    io_uring_prep_timeout(entry, &tick_interval_, 0, 0);
-    io_uring_sqe_set_data64(entry, pack({Op::tick, 0, 0}));
+    arm_timeout(&tick_interval_, pack({Op::tick, 0, 0}));
     tick_armed_ = true;
 }
 
@@ -434,9 +443,7 @@ void UringEngine::begin_drain() noexcept {
             accept_queued_then_close(i);
             continue;
         }
-        io_uring_sqe* cancel = sqe();
-        io_uring_prep_cancel64(cancel, pack({Op::accept, 0, i}), 0);
-        io_uring_sqe_set_data64(cancel, pack({Op::unlisten, 0, i}));
+        arm_cancel(pack({Op::accept, 0, i}), pack({Op::unlisten, 0, i}));
     }
     slots_.for_each_used([this](Slot& slot) {
         if (slot.engine_state & in_flight::closing) return;
