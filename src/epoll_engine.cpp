@@ -29,7 +29,7 @@ constexpr int events_max = 256;
 constexpr int accepts_per_event = 64;
 constexpr int reads_per_event = 16;
 constexpr int sends_per_event = 64;
-constexpr time_t tick_seconds = 1;
+constexpr std::uint64_t tick_ms = 1'000;
 
 // What an epoll event names, packed into data.u64 beside the slot index and its generation.
 enum class Source : std::uint8_t { listener, wake, tick, connection, delay };
@@ -67,6 +67,15 @@ constexpr std::uint8_t delayed = 1u << 7;       // the delay passed: the next ba
     timespec now{};
     clock_gettime(CLOCK_MONOTONIC, &now);
     return std::uint64_t(now.tv_sec) * 1000 + (std::uint64_t(now.tv_nsec) + 999'999) / 1'000'000;
+}
+
+// The timerfd fires once at `due_ms` of CLOCK_MONOTONIC (monotonic_ms() and precise_ms()).
+void set_timer(int fd, std::uint64_t due_ms) {
+    itimerspec when{};
+    when.it_value.tv_sec = time_t(due_ms / 1000);
+    when.it_value.tv_nsec = long(due_ms % 1000) * 1'000'000 + 1;  // never all zero: that disarms
+    const int result = timerfd_settime(fd, TFD_TIMER_ABSTIME, &when, nullptr);
+    UO_ASSERT(result == 0);  // a valid timerfd and a valid time: nothing else can fail
 }
 
 // Out of descriptors or memory: accepting again at once would fail again, in a busy loop.
@@ -438,13 +447,7 @@ void EpollEngine::drop_closed_delays() noexcept {
 }
 
 void EpollEngine::arm_delay() noexcept {
-    if (delayed_count_ == 0) return;
-    const std::uint64_t due = delayed_[0].due_ms;
-    itimerspec when{};
-    when.it_value.tv_sec = time_t(due / 1000);
-    when.it_value.tv_nsec = long(due % 1000) * 1'000'000 + 1;  // never all zero: that disarms
-    const int result = timerfd_settime(delay_fd_, TFD_TIMER_ABSTIME, &when, nullptr);
-    UO_ASSERT(result == 0);
+    if (delayed_count_ > 0) set_timer(delay_fd_, delayed_[0].due_ms);
 }
 
 // Every batch whose delay passed may leave; a connection closed meanwhile is skipped.
@@ -550,10 +553,7 @@ void EpollEngine::close_listeners() noexcept {
 void EpollEngine::arm_tick() noexcept {
     if (tick_armed_) return;
     answers_.refresh_date(realtime_seconds());
-    itimerspec tick{};
-    tick.it_value.tv_sec = tick_seconds;
-    const int result = timerfd_settime(timer_fd_, 0, &tick, nullptr);
-    UO_ASSERT(result == 0);  // a valid timerfd and a valid time: nothing else can fail
+    set_timer(timer_fd_, now_ms_ + tick_ms);
     tick_armed_ = true;
 }
 
