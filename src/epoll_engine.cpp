@@ -240,15 +240,12 @@ void EpollEngine::on_accepted(int fd) noexcept {
         counters_.accepts_refused_full.add();
         return;
     }
-    const std::uint64_t data = pack(Source::connection, slots_.index(*slot), slot->generation);
-    if (watch_fd(fd, EPOLLIN | EPOLLRDHUP, data)) {
-        ::close(fd);  // ENOMEM, or fs.epoll.max_user_watches reached
-        slots_.release(*slot);
-        counters_.accept_errors.add();
-        return;
-    }
     counters_.accepted.add();
     open(*slot, fd);
+    const std::uint64_t data = pack(Source::connection, slots_.index(*slot), slot->generation);
+    if (watch_fd(fd, EPOLLIN | EPOLLRDHUP, data)) {
+        return close(*slot, counters_.accept_errors);  // ENOMEM, or fs.epoll.max_user_watches
+    }
     slot->engine_state = state::watching_in;
     arm_tick();
 }
