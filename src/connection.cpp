@@ -7,17 +7,10 @@
 namespace uring_okay {
 
 void Connection::open(int fd_, std::uint64_t now_ms, char* scratch) noexcept {
-    UO_ASSERT(!sending() && !in_flight_);  // a slot is reused only after its last send ended
     fd = fd_;
     scratch_ = scratch;
-    framer_.reset();
-    owed_.clear();
-    sent_bytes_ = 0;
     request_started_ms_ = now_ms;
     progress_ms_ = now_ms;
-    peer_closed_ = false;
-    silent_ = true;
-    abandoned_ = false;
 }
 
 void Connection::on_bytes(std::string_view bytes, std::uint64_t now_ms,

@@ -8,19 +8,17 @@
 #include <sys/types.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <string_view>
 
-#include "uring_okay/answers.hpp"
 #include "uring_okay/assert.hpp"
 #include "uring_okay/engine.hpp"
+#include "uring_okay/engine_core.hpp"
 #include "uring_okay/listener.hpp"
 #include "uring_okay/response.hpp"
-#include "uring_okay/slots.hpp"
 
 namespace uring_okay {
 namespace {
@@ -31,7 +29,7 @@ constexpr int events_max = 256;
 constexpr int accepts_per_event = 64;
 constexpr int reads_per_event = 16;
 constexpr int sends_per_event = 64;
-constexpr time_t tick_seconds = 1;
+constexpr std::uint64_t tick_ms = 1'000;
 
 // What an epoll event names, packed into data.u64 beside the slot index and its generation.
 enum class Source : std::uint8_t { listener, wake, tick, connection, delay };
@@ -71,13 +69,13 @@ constexpr std::uint8_t delayed = 1u << 7;       // the delay passed: the next ba
     return std::uint64_t(now.tv_sec) * 1000 + (std::uint64_t(now.tv_nsec) + 999'999) / 1'000'000;
 }
 
-[[nodiscard]] bool is_reset(int error) {
-    return error == ECONNRESET || error == EPIPE;
-}
-
-// Nothing owed, nothing unread: a drain may close it without losing a request.
-[[nodiscard]] bool quiet(const Slot& slot) {
-    return slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
+// The timerfd fires once at `due_ms` of CLOCK_MONOTONIC (monotonic_ms() and precise_ms()).
+void set_timer(int fd, std::uint64_t due_ms) {
+    itimerspec when{};
+    when.it_value.tv_sec = time_t(due_ms / 1000);
+    when.it_value.tv_nsec = long(due_ms % 1000) * 1'000'000 + 1;  // never all zero: that disarms
+    const int result = timerfd_settime(fd, TFD_TIMER_ABSTIME, &when, nullptr);
+    UO_ASSERT(result == 0);  // a valid timerfd and a valid time: nothing else can fail
 }
 
 // Out of descriptors or memory: accepting again at once would fail again, in a busy loop.
@@ -85,18 +83,21 @@ constexpr std::uint8_t delayed = 1u << 7;       // the delay passed: the next ba
     return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
 }
 
-class EpollEngine {
+class EpollEngine final : EngineCore {
   public:
-    explicit EpollEngine(const EngineSetup& setup) noexcept
-        : setup_(setup), limits_(setup.config->limits), counters_(*setup.counters) {}
-    EpollEngine(const EpollEngine&) = delete;
-    EpollEngine& operator=(const EpollEngine&) = delete;
+    explicit EpollEngine(const EngineSetup& setup) noexcept : EngineCore(setup) {}
     ~EpollEngine();
 
     [[nodiscard]] int start() noexcept;  // 0, or -errno before serving anything
     [[nodiscard]] int run() noexcept;    // 0 after a drain
 
   private:
+    struct Delayed {  // a batch waiting for its --delay
+        std::uint32_t index;
+        std::uint32_t generation;
+        std::uint64_t due_ms;
+    };
+
     [[nodiscard]] int watch_fd(int fd, std::uint32_t events, std::uint64_t data) noexcept;
     void dispatch(const epoll_event& event) noexcept;
     void on_listener(std::uint32_t index) noexcept;
@@ -107,28 +108,21 @@ class EpollEngine {
     void on_delay() noexcept;
     void arm_delay() noexcept;
     void queue_delay(Slot& slot, std::uint32_t delay_ms) noexcept;
+    std::uint32_t push_delay(Delayed entry) noexcept;
     void pop_delay() noexcept;
     void drop_closed_delays() noexcept;
     void on_connection(Cookie cookie, std::uint32_t events) noexcept;
-    void on_lingering(Slot& slot) noexcept;
     [[nodiscard]] bool receive(Slot& slot, std::uint32_t events) noexcept;
     [[nodiscard]] bool send_owed(Slot& slot) noexcept;
     void settle(Slot& slot) noexcept;
     void linger(Slot& slot) noexcept;
     void watch(Slot& slot) noexcept;
-    void sweep(Slot& slot) noexcept;
     void close(Slot& slot, Counter& reason) noexcept;
     void back_off(std::uint32_t index) noexcept;
-    void readmit_listeners() noexcept;
+    [[nodiscard]] bool readmit_listeners() noexcept;
     void close_listeners() noexcept;
     void arm_tick() noexcept;
-    void disarm_tick_when_quiet() noexcept;
 
-    const EngineSetup& setup_;
-    const Limits& limits_;
-    Counters& counters_;
-    Answers answers_;
-    Slots slots_;
     char* buffer_ = nullptr;  // one recv buffer: bytes never outlive on_bytes
     int epoll_fd_ = -1;
     int timer_fd_ = -1;
@@ -136,22 +130,11 @@ class EpollEngine {
     bool backed_off_[listen_max]{};  // out of the epoll set until the next tick
     bool owns_listeners_ = false;    // serving began: this thread closes them
     bool tick_armed_ = false;
-    bool draining_ = false;
-    bool lame_duck_ = false;  // --drain-delay: answering 503 until lame_duck_end_ms_
-    std::uint64_t lame_duck_end_ms_ = 0;
-    std::uint64_t drain_deadline_ms_ = 0;
-    std::uint64_t drain_started_ms_ = 0;
     // --delay and the delays queries ask for (--query-knobs): the due times in a min-heap,
     // one timerfd set to the earliest.
-    struct Delayed {
-        std::uint32_t index;
-        std::uint32_t generation;
-        std::uint64_t due_ms;
-    };
     Delayed* delayed_ = nullptr;  // connections_max entries: a connection queues once at most
     std::uint32_t delayed_count_ = 0;
     int delay_fd_ = -1;
-    std::uint64_t now_ms_ = 0;
 };
 
 EpollEngine::~EpollEngine() {
@@ -175,12 +158,8 @@ int EpollEngine::watch_fd(int fd, std::uint32_t events, std::uint64_t data) noex
 
 // Everything the thread will use is taken here; after it, nothing is allocated.
 int EpollEngine::start() noexcept {
-    if (!answers_.build(*setup_.config, realtime_seconds(), setup_.all_counters, counters_) ||
-        !slots_.allocate(limits_, &setup_.config->routes)) {
-        return -ENOMEM;
-    }
     buffer_ = static_cast<char*>(std::malloc(limits_.buffer_bytes));
-    if (buffer_ == nullptr) return -ENOMEM;
+    if (!build() || buffer_ == nullptr) return -ENOMEM;
     epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
     if (epoll_fd_ < 0) return -errno;
     timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -261,19 +240,14 @@ void EpollEngine::on_accepted(int fd) noexcept {
         counters_.accepts_refused_full.add();
         return;
     }
-    const std::uint32_t index = slots_.index(*slot);
-    if (watch_fd(fd, EPOLLIN | EPOLLRDHUP, pack(Source::connection, index, slot->generation))) {
-        ::close(fd);  // ENOMEM, or fs.epoll.max_user_watches reached
-        slots_.release(*slot);
-        counters_.accept_errors.add();
-        return;
-    }
     counters_.accepted.add();
-    slot->connection.open(fd, now_ms_, answers_.knob_scratch(index));
-    if (setup_.access_log != nullptr) setup_.access_log->note_peer(index, fd);
-    if (lame_duck_) slot->connection.answer_unavailable(true);
+    open(*slot, fd);
+    const std::uint64_t data = pack(Source::connection, slots_.index(*slot), slot->generation);
+    if (watch_fd(fd, EPOLLIN | EPOLLRDHUP, data)) {
+        return close(*slot, counters_.accept_errors);  // ENOMEM, or fs.epoll.max_user_watches
+    }
     slot->engine_state = state::watching_in;
-    if (!tick_armed_) arm_tick();
+    arm_tick();
 }
 
 // SIGTERM or SIGINT in main. The eventfd is not read, only dropped from the set: one eventfd
@@ -281,18 +255,12 @@ void EpollEngine::on_accepted(int fd) noexcept {
 void EpollEngine::on_wake() noexcept {
     if (draining_ || lame_duck_) return;
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, setup_.wake_fd, nullptr);
-    if (setup_.config->drain_delay_ms == 0) return begin_drain();
-    // --drain-delay: a lame duck first, accepting and answering every request 503 and close.
-    lame_duck_ = true;
-    lame_duck_end_ms_ = now_ms_ + setup_.config->drain_delay_ms;
-    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(true); });
-    if (!tick_armed_) arm_tick();
+    if (wake()) return begin_drain();
+    arm_tick();
 }
 
 // Stop accepting, close the idle, let the rest finish what they owe; the health route says 503.
 void EpollEngine::begin_drain() noexcept {
-    lame_duck_ = false;
-    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(false); });
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
         if (listen_fds_[i] < 0) continue;
         for (int queued = 0; queued < listen_backlog; ++queued) {
@@ -301,72 +269,49 @@ void EpollEngine::begin_drain() noexcept {
             on_accepted(fd);
         }
     }
-    draining_ = true;
-    drain_started_ms_ = now_ms_;
-    drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
     close_listeners();
-    // A silent connection was accepted moments ago: its request gets drain_silent_grace_ms.
+    start_drain();
     slots_.for_each_used([this](Slot& slot) {
-        const bool lingering = slot.engine_state & state::lingering;
-        if (!lingering && !slot.connection.silent() && quiet(slot)) {
+        if (drain_closes(slot, slot.engine_state & state::lingering)) {
             close(slot, counters_.closed_drain);
         }
     });
-    if (slots_.used() != 0 && !tick_armed_) arm_tick();
+    if (slots_.used() != 0) arm_tick();
 }
 
-// Once a second while a connection is open, a listener is backed off, or a drain runs.
+// Once a second while a connection is open, a listener is backed off, or a lame duck runs.
+// Then not again: an idle server makes no wake-ups at all.
 void EpollEngine::on_tick() noexcept {
     std::uint64_t expirations = 0;
-    // EAGAIN when disarmed since it fired: the sweep below is harmless either way.
     [[maybe_unused]] const ssize_t got = read(timer_fd_, &expirations, sizeof expirations);
+    tick_armed_ = false;
     answers_.refresh_date(realtime_seconds());
-    readmit_listeners();
-    if (lame_duck_ && now_ms_ >= lame_duck_end_ms_) begin_drain();
-    if (draining_ && now_ms_ >= drain_deadline_ms_) {
-        slots_.for_each_used([this](Slot& slot) { close(slot, counters_.closed_drain); });
-        return;
-    }
-    slots_.for_each_used([this](Slot& slot) { sweep(slot); });
-    disarm_tick_when_quiet();
-}
-
-// Deadlines only: a timeout closes without an answer.
-void EpollEngine::sweep(Slot& slot) noexcept {
-    const bool silent_waited = draining_ && now_ms_ - drain_started_ms_ >= drain_silent_grace_ms;
-    if (silent_waited && !(slot.engine_state & state::lingering) && quiet(slot)) {
-        return close(slot, counters_.closed_drain);
-    }
-    if (slot.engine_state & state::lingering) {
-        if (now_ms_ - slot.linger_started_ms >= limits_.linger_ms) {
-            close(slot, counters_.closed_linger_timeout);
+    const bool backed_off = readmit_listeners();
+    if (lame_duck_over()) begin_drain();
+    slots_.for_each_used([this](Slot& slot) {
+        if (Counter* reason = expired(slot, slot.engine_state & state::lingering)) {
+            close(slot, *reason);
         }
-        return;
-    }
-    switch (slot.connection.timed_out(now_ms_)) {
-        case Connection::Timeout::header:
-            return close(slot, counters_.closed_header_timeout);
-        case Connection::Timeout::idle:
-            return close(slot, counters_.closed_idle_timeout);
-        case Connection::Timeout::none:
-            return;
-    }
+    });
+    if (slots_.used() != 0 || backed_off || lame_duck_) arm_tick();
 }
 
 void EpollEngine::on_connection(Cookie cookie, std::uint32_t events) noexcept {
     Slot* slot = slots_.find(cookie.index, cookie.generation);
     if (slot == nullptr) return;  // closed earlier in this batch; the slot may serve another
-    if (slot->engine_state & state::lingering) return on_lingering(*slot);
     // EPOLLERR and EPOLLHUP come even when not asked for: recv names the error or sees the EOF.
     const bool readable = events & (EPOLLIN | EPOLLRDHUP | EPOLLERR | EPOLLHUP);
     if (readable && !receive(*slot, events)) return;
+    if (slot->engine_state & state::lingering) return;  // it only reads, to the client's FIN
     // A full socket stays full until EPOLLOUT says otherwise: no EAGAIN send per read.
     const bool writable = events & (EPOLLOUT | EPOLLERR | EPOLLHUP);
     if ((writable || !(slot->engine_state & state::send_blocked)) && !send_owed(*slot)) return;
     settle(*slot);
 }
 
-// Reads until EAGAIN, a pause, the end of the requests, or the bound.
+// Reads until EAGAIN, a pause, the end of the requests, or the bound. Lingering, after the last
+// answer and our FIN: discards what the client still sends until its FIN, so our close does
+// not become an RST that destroys the answer in the client's receive buffer.
 bool EpollEngine::receive(Slot& slot, std::uint32_t events) noexcept {
     Connection& connection = slot.connection;
     const bool to_eof = events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR);
@@ -379,39 +324,28 @@ bool EpollEngine::receive(Slot& slot, std::uint32_t events) noexcept {
                 counters_.reads_paused.add();
                 return true;
             }
-            if (connection.closing_asked()) return true;  // later bytes wait for the linger
+            if (connection.closing_asked() && !(slot.engine_state & state::lingering)) {
+                return true;  // later bytes wait for the linger, which counts them only
+            }
             // A short read emptied the socket: the EAGAIN recv would be a wasted syscall.
             if (std::size_t(got) < limits_.buffer_bytes && !to_eof) return true;
             continue;
         }
         if (got == 0) {
+            if (slot.engine_state & state::lingering) {
+                close(slot, counters_.closed_by_peer);
+                return false;
+            }
             connection.on_peer_closed();
             slot.engine_state |= state::peer_eof;
             return true;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) return true;
         if (errno == EINTR) continue;
-        close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
+        close(slot, failed(errno));
         return false;
     }
     return true;
-}
-
-// After the last answer and our FIN: discard what the client still sends until its FIN, so our
-// close does not become an RST that destroys the answer in the client's receive buffer.
-void EpollEngine::on_lingering(Slot& slot) noexcept {
-    Connection& connection = slot.connection;
-    for (int reads = 0; reads < reads_per_event; ++reads) {
-        const ssize_t got = recv(connection.fd, buffer_, limits_.buffer_bytes, 0);
-        if (got > 0) {
-            connection.on_bytes({buffer_, std::size_t(got)}, now_ms_, counters_);  // counted only
-            continue;
-        }
-        if (got == 0) return close(slot, counters_.closed_by_peer);
-        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-        if (errno == EINTR) continue;
-        return close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
-    }
 }
 
 // Sends what is owed until the socket is full, nothing is owed, or the bound.
@@ -450,7 +384,7 @@ bool EpollEngine::send_owed(Slot& slot) noexcept {
             return true;
         }
         if (errno == EINTR) continue;
-        close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
+        close(slot, failed(errno));
         return false;
     }
     if (connection.in_flight() || connection.sending() || connection.owed_total() != 0) {
@@ -463,14 +397,20 @@ bool EpollEngine::send_owed(Slot& slot) noexcept {
 void EpollEngine::queue_delay(Slot& slot, std::uint32_t delay_ms) noexcept {
     if (delayed_count_ == limits_.connections_max) drop_closed_delays();
     UO_ASSERT(delayed_count_ < limits_.connections_max);  // live entries: one per connection
-    const Delayed entry{slots_.index(slot), slot.generation, precise_ms() + delay_ms};
+    slot.engine_state |= state::delaying;
+    if (push_delay({slots_.index(slot), slot.generation, precise_ms() + delay_ms}) == 0) {
+        arm_delay();  // the earliest changed
+    }
+}
+
+// The entry rises from the bottom to its place; returns that place (0: it is the earliest).
+std::uint32_t EpollEngine::push_delay(Delayed entry) noexcept {
     std::uint32_t at = delayed_count_++;
     for (; at > 0 && delayed_[(at - 1) / 2].due_ms > entry.due_ms; at = (at - 1) / 2) {
         delayed_[at] = delayed_[(at - 1) / 2];
     }
     delayed_[at] = entry;
-    slot.engine_state |= state::delaying;
-    if (at == 0) arm_delay();  // the earliest changed
+    return at;
 }
 
 // The earliest entry leaves; the last one sinks from the top to its place.
@@ -491,28 +431,20 @@ void EpollEngine::pop_delay() noexcept {
 }
 
 // Connections that closed while delayed leave entries behind; when those fill the heap, the
-// live ones are kept and put in due order, which a heap accepts as it is (rare: the heap holds
-// connections_max).
+// live ones are pushed again, in place: entry i is read before push i writes (rare: the heap
+// holds connections_max).
 void EpollEngine::drop_closed_delays() noexcept {
-    std::uint32_t kept = 0;
-    for (std::uint32_t i = 0; i < delayed_count_; ++i) {
+    const std::uint32_t count = delayed_count_;
+    delayed_count_ = 0;
+    for (std::uint32_t i = 0; i < count; ++i) {
         const Delayed entry = delayed_[i];
         const Slot* slot = slots_.find(entry.index, entry.generation);
-        if (slot != nullptr && (slot->engine_state & state::delaying)) delayed_[kept++] = entry;
+        if (slot != nullptr && (slot->engine_state & state::delaying)) push_delay(entry);
     }
-    delayed_count_ = kept;
-    std::sort(delayed_, delayed_ + kept,
-              [](const Delayed& a, const Delayed& b) { return a.due_ms < b.due_ms; });
 }
 
 void EpollEngine::arm_delay() noexcept {
-    if (delayed_count_ == 0) return;
-    const std::uint64_t due = delayed_[0].due_ms;
-    itimerspec when{};
-    when.it_value.tv_sec = time_t(due / 1000);
-    when.it_value.tv_nsec = long(due % 1000) * 1'000'000 + 1;  // never all zero: that disarms
-    const int result = timerfd_settime(delay_fd_, TFD_TIMER_ABSTIME, &when, nullptr);
-    UO_ASSERT(result == 0);
+    if (delayed_count_ > 0) set_timer(delay_fd_, delayed_[0].due_ms);
 }
 
 // Every batch whose delay passed may leave; a connection closed meanwhile is skipped.
@@ -549,7 +481,7 @@ void EpollEngine::settle(Slot& slot) noexcept {
 
 void EpollEngine::linger(Slot& slot) noexcept {
     if (shutdown(slot.connection.fd, SHUT_WR) != 0) {
-        return close(slot, is_reset(errno) ? counters_.closed_by_peer : counters_.closed_errors);
+        return close(slot, failed(errno));
     }
     slot.engine_state |= state::lingering;
     slot.engine_state &= ~(state::send_blocked | state::paused);
@@ -578,15 +510,10 @@ void EpollEngine::watch(Slot& slot) noexcept {
 }
 
 void EpollEngine::close(Slot& slot, Counter& reason) noexcept {
-    Connection& connection = slot.connection;
-    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, connection.fd, nullptr);
-    ::close(connection.fd);
-    if (connection.in_flight() || connection.sending()) connection.on_send_failed(answers_);
-    connection.fd = -1;
+    ::close(slot.connection.fd);  // which takes it out of the epoll set: it has no duplicate
+    slot.connection.fd = -1;
     reason.add();
-    counters_.closed.add();
-    slots_.release(slot);
-    disarm_tick_when_quiet();
+    release(slot);
 }
 
 // EMFILE and the like: out of the set until the next tick, so a full accept queue cannot spin
@@ -594,15 +521,19 @@ void EpollEngine::close(Slot& slot, Counter& reason) noexcept {
 void EpollEngine::back_off(std::uint32_t index) noexcept {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fds_[index], nullptr);
     backed_off_[index] = true;
-    if (!tick_armed_) arm_tick();
+    arm_tick();
 }
 
-void EpollEngine::readmit_listeners() noexcept {
+// Whether one is still backed off.
+bool EpollEngine::readmit_listeners() noexcept {
+    bool backed_off = false;
     for (std::uint32_t index = 0; index < setup_.listen_count; ++index) {
         if (!backed_off_[index] || listen_fds_[index] < 0) continue;
         const std::uint64_t data = pack(Source::listener, index, 0);
-        if (watch_fd(listen_fds_[index], EPOLLIN, data) == 0) backed_off_[index] = false;
+        backed_off_[index] = watch_fd(listen_fds_[index], EPOLLIN, data) != 0;
+        backed_off = backed_off || backed_off_[index];
     }
+    return backed_off;
 }
 
 void EpollEngine::close_listeners() noexcept {
@@ -617,25 +548,10 @@ void EpollEngine::close_listeners() noexcept {
 
 // The Date may be hours old after a quiet spell: refresh it before the first answer.
 void EpollEngine::arm_tick() noexcept {
+    if (tick_armed_) return;
     answers_.refresh_date(realtime_seconds());
-    itimerspec tick{};
-    tick.it_interval.tv_sec = tick_seconds;
-    tick.it_value.tv_sec = tick_seconds;
-    const int result = timerfd_settime(timer_fd_, 0, &tick, nullptr);
-    UO_ASSERT(result == 0);  // a valid timerfd and a valid time: nothing else can fail
+    set_timer(timer_fd_, now_ms_ + tick_ms);
     tick_armed_ = true;
-}
-
-// An idle server makes no wake-ups at all.
-void EpollEngine::disarm_tick_when_quiet() noexcept {
-    if (!tick_armed_ || draining_ || lame_duck_ || slots_.used() != 0) return;
-    for (std::uint32_t index = 0; index < setup_.listen_count; ++index) {
-        if (backed_off_[index]) return;
-    }
-    const itimerspec off{};
-    const int result = timerfd_settime(timer_fd_, 0, &off, nullptr);
-    UO_ASSERT(result == 0);
-    tick_armed_ = false;
 }
 
 }  // namespace

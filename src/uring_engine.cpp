@@ -9,11 +9,10 @@
 #include <cerrno>
 #include <cstdlib>
 
-#include "uring_okay/answers.hpp"
 #include "uring_okay/assert.hpp"
 #include "uring_okay/engine.hpp"
+#include "uring_okay/engine_core.hpp"
 #include "uring_okay/listener.hpp"
-#include "uring_okay/slots.hpp"
 #include "uring_okay/uring_ring.hpp"
 
 namespace uring_okay {
@@ -59,25 +58,17 @@ constexpr std::uint8_t ring_register_ops[] = {IORING_UNREGISTER_RING_FDS};  // i
 constexpr RingRestrictions ring_restrictions{ring_ops, IOSQE_BUFFER_SELECT | IOSQE_IO_HARDLINK,
                                              ring_register_ops};
 
-// Nothing owed, nothing unread: a drain may close it without losing a request.
-[[nodiscard]] bool quiet(const Slot& slot) noexcept {
-    return slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
-}
-
 constexpr std::uint32_t sq_entries = 2048;
 constexpr std::uint32_t cqe_batch_max = 1024;  // completions handled between two enters
 constexpr std::uint16_t buffer_group = 0;
 
-class UringEngine {
+class UringEngine final : EngineCore {
 public:
     UringEngine(const EngineSetup& setup, std::uint32_t features_off)
-        : setup_(setup),
-          limits_(setup.config->limits),
-          counters_(*setup.counters),
-          features_off_(features_off) {}
+        : EngineCore(setup), features_off_(features_off) {}
     ~UringEngine() {
         if (ring_ready_) io_uring_queue_exit(&ring_);
-        std::free(knob_delays_);
+        std::free(delays_);
     }
 
     [[nodiscard]] int start() noexcept;
@@ -97,6 +88,9 @@ private:
     void arm_accept(std::uint32_t listener) noexcept;
     void arm_recv(Slot& slot) noexcept;
     void arm_tick() noexcept;
+    // Rare entries, kept out of line: their callers stay small.
+    [[gnu::noinline]] void arm_cancel(std::uint64_t target, std::uint64_t data) noexcept;
+    [[gnu::noinline]] void arm_timeout(__kernel_timespec* when, std::uint64_t data) noexcept;
     void arm_wake() noexcept;
     void open_connection(int fd) noexcept;
     void send_owed(Slot& slot) noexcept;
@@ -107,28 +101,17 @@ private:
         return pack({op, slot.generation, slots_.index(slot)});
     }
 
-    const EngineSetup& setup_;
-    const Limits& limits_;
-    Counters& counters_;
     std::uint32_t features_off_;
     io_uring ring_{};
     bool ring_ready_ = false;
     BufferRing buffers_;
-    Slots slots_;
-    Answers answers_;
     __kernel_timespec tick_interval_{1, 0};
-    __kernel_timespec delay_{};  // --delay, read by the kernel when a delay is submitted
-    __kernel_timespec* knob_delays_ = nullptr;  // --query-knobs: a delay per connection slot
-    std::uint64_t now_ms_ = 0;
-    std::uint64_t drain_deadline_ms_ = 0;
-    std::uint64_t drain_started_ms_ = 0;
+    // --delay and --query-knobs: a delay per connection slot, read by the kernel when submitted.
+    __kernel_timespec* delays_ = nullptr;
     bool accepting_[listen_max]{};    // an accept is armed on the listener
     bool backing_off_[listen_max]{};  // EMFILE and the like: re-armed by the tick
     bool tick_armed_ = false;
-    bool lame_duck_ = false;  // --drain-delay: answering 503 until lame_duck_end_ms_
-    bool draining_ = false;
     std::uint32_t listeners_open_ = 0;  // a drain ends once they are closed and slots empty
-    std::uint64_t lame_duck_end_ms_ = 0;
 };
 
 int UringEngine::start() noexcept {
@@ -145,16 +128,12 @@ int UringEngine::start() noexcept {
         return result;
     }
     if (const int result = restricted ? enable_ring(ring_) : 0; result < 0) return result;
-    if (!slots_.allocate(limits_, &setup_.config->routes)) return -ENOMEM;
-    if (!answers_.build(*setup_.config, realtime_seconds(), setup_.all_counters, counters_))
-        return -ENOMEM;
-    if (setup_.config->routes.query_knobs) {
-        knob_delays_ = static_cast<__kernel_timespec*>(
+    if (!build()) return -ENOMEM;
+    if (setup_.config->delay_ms > 0 || setup_.config->routes.query_knobs) {
+        delays_ = static_cast<__kernel_timespec*>(
             std::calloc(limits_.connections_max, sizeof(__kernel_timespec)));
-        if (knob_delays_ == nullptr) return -ENOMEM;
+        if (delays_ == nullptr) return -ENOMEM;
     }
-    const std::uint32_t delay_ms = setup_.config->delay_ms;
-    delay_ = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
     now_ms_ = monotonic_ms();
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) arm_accept(i);
     arm_wake();
@@ -193,11 +172,9 @@ void UringEngine::dispatch(const io_uring_cqe& cqe) noexcept {
 
 void UringEngine::arm_accept(std::uint32_t listener) noexcept {
     io_uring_sqe* entry = sqe();
-    const int fd = setup_.listen_fds[listener];
-    if (features_off_ & feature::multishot_accept) {
-        io_uring_prep_accept(entry, fd, nullptr, nullptr, SOCK_CLOEXEC);
-    } else {
-        io_uring_prep_multishot_accept(entry, fd, nullptr, nullptr, SOCK_CLOEXEC);
+    io_uring_prep_accept(entry, setup_.listen_fds[listener], nullptr, nullptr, SOCK_CLOEXEC);
+    if (!(features_off_ & feature::multishot_accept)) {
+        entry->ioprio |= IORING_ACCEPT_MULTISHOT;  // io_uring_prep_multishot_accept (5.19)
     }
     io_uring_sqe_set_data64(entry, pack({Op::accept, 0, listener}));
     accepting_[listener] = true;
@@ -237,22 +214,17 @@ void UringEngine::open_connection(int fd) noexcept {
         return;
     }
     if (!tick_armed_) answers_.refresh_date(realtime_seconds());  // idle until now
-    const std::uint32_t index = slots_.index(*slot);
-    slot->connection.open(fd, now_ms_, answers_.knob_scratch(index));
-    if (setup_.access_log != nullptr) setup_.access_log->note_peer(index, fd);
-    if (lame_duck_ || draining_) slot->connection.answer_unavailable(lame_duck_);
+    open(*slot, fd);
     arm_recv(*slot);
     arm_tick();
 }
 
 void UringEngine::arm_recv(Slot& slot) noexcept {
     io_uring_sqe* entry = sqe();
-    const int fd = slot.connection.fd;
-    if (features_off_ & feature::multishot_recv) {
-        io_uring_prep_recv(entry, fd, nullptr, buffers_.bytes_each(), 0);
-    } else {
-        io_uring_prep_recv_multishot(entry, fd, nullptr, 0, 0);  // 6.0
-    }
+    const bool multishot = !(features_off_ & feature::multishot_recv);  // 6.0
+    const std::uint32_t bytes = multishot ? 0 : buffers_.bytes_each();  // 0: the whole buffer
+    io_uring_prep_recv(entry, slot.connection.fd, nullptr, bytes, 0);
+    if (multishot) entry->ioprio |= IORING_RECV_MULTISHOT;  // io_uring_prep_recv_multishot
     entry->flags |= IOSQE_BUFFER_SELECT;
     entry->buf_group = buffers_.group();
     io_uring_sqe_set_data64(entry, cookie(Op::recv, slot));
@@ -280,18 +252,14 @@ void UringEngine::on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept {
         s.connection.on_peer_closed();
         if (s.engine_state & in_flight::lingering) return close(s, counters_.closed_by_peer);
     } else if (cqe.res < 0 && cqe.res != -ENOBUFS && cqe.res != -ECANCELED) {
-        return close(s, cqe.res == -ECONNRESET ? counters_.closed_by_peer : counters_.closed_errors);
+        return close(s, failed(-cqe.res));
     }
     if (cqe.res == -ENOBUFS) counters_.recv_no_buffers.add();
     if (!s.connection.wants_bytes() && !(s.engine_state & in_flight::paused)) {
         // A client that pipelines without reading: stop reading until it catches up.
         s.engine_state |= in_flight::paused;
         counters_.reads_paused.add();
-        if (!ended) {
-            io_uring_sqe* cancel = sqe();
-            io_uring_prep_cancel64(cancel, this->cookie(Op::recv, s), 0);
-            io_uring_sqe_set_data64(cancel, pack({Op::cancel, 0, 0}));
-        }
+        if (!ended) arm_cancel(this->cookie(Op::recv, s), pack({Op::cancel, 0, 0}));
     }
     const bool reading = cqe.res != 0 && !(s.engine_state & in_flight::paused);
     if (ended && reading) {
@@ -309,17 +277,11 @@ void UringEngine::send_owed(Slot& slot) noexcept {
     const std::uint32_t delay_ms = fresh_batch ? connection.delay_ms(setup_.config->delay_ms) : 0;
     if (delay_ms > 0 && !(slot.engine_state & in_flight::delayed)) {
         // --delay: a ring timeout, never a sleeping thread; one batch at a time keeps order.
-        // The kernel reads the time when the entry is submitted, after this loop: a delay a
-        // query asked for needs the connection's own.
-        __kernel_timespec* when = &delay_;
-        if (delay_ms != setup_.config->delay_ms) {
-            __kernel_timespec& own = knob_delays_[slots_.index(slot)];
-            own = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
-            when = &own;
-        }
-        io_uring_sqe* entry = sqe();
-        io_uring_prep_timeout(entry, when, 0, 0);
-        io_uring_sqe_set_data64(entry, cookie(Op::delay, slot));
+        // The kernel reads the time when the entry is submitted, after this loop: each
+        // connection has its own.
+        __kernel_timespec& when = delays_[slots_.index(slot)];
+        when = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
+        arm_timeout(&when, cookie(Op::delay, slot));
         slot.engine_state |= in_flight::delay;
         return;
     }
@@ -358,10 +320,7 @@ void UringEngine::on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept {
         s.connection.on_send_failed(answers_);
     }
     if (s.engine_state & in_flight::closing) return finish_close(s);
-    if (cqe.res <= 0) {
-        const bool peer = cqe.res == -EPIPE || cqe.res == -ECONNRESET;
-        return close(s, peer ? counters_.closed_by_peer : counters_.closed_errors);
-    }
+    if (cqe.res <= 0) return close(s, failed(-cqe.res));
     if ((s.engine_state & in_flight::paused) &&
         s.connection.owed_total() < limits_.owed_max / 2) {
         s.engine_state &= std::uint8_t(~in_flight::paused);
@@ -397,16 +356,26 @@ void UringEngine::finish_close(Slot& slot) noexcept {
     io_uring_sqe* entry = sqe();
     io_uring_prep_close(entry, slot.connection.fd);
     io_uring_sqe_set_data64(entry, pack({Op::close, 0, 0}));
-    slot.connection.on_send_failed(answers_);  // a short send cut off: let its bytes go
-    counters_.closed.add();
-    slots_.release(slot);
+    release(slot);
+}
+
+// Cancels the operation `target` names; the cancel's own completion carries `data`.
+void UringEngine::arm_cancel(std::uint64_t target, std::uint64_t data) noexcept {
+    io_uring_sqe* entry = sqe();
+    io_uring_prep_cancel64(entry, target, 0);
+    io_uring_sqe_set_data64(entry, data);
+}
+
+// The kernel reads `*when` as the entry is submitted, after the current batch of completions.
+void UringEngine::arm_timeout(__kernel_timespec* when, std::uint64_t data) noexcept {
+    io_uring_sqe* entry = sqe();
+    io_uring_prep_timeout(entry, when, 0, 0);
+    io_uring_sqe_set_data64(entry, data);
 }
 
 void UringEngine::arm_tick() noexcept {
     if (tick_armed_) return;
-    io_uring_sqe* entry = sqe();
-    io_uring_prep_timeout(entry, &tick_interval_, 0, 0);
-    io_uring_sqe_set_data64(entry, pack({Op::tick, 0, 0}));
+    arm_timeout(&tick_interval_, pack({Op::tick, 0, 0}));
     tick_armed_ = true;
 }
 
@@ -415,38 +384,22 @@ void UringEngine::arm_tick() noexcept {
 void UringEngine::on_tick() noexcept {
     tick_armed_ = false;
     answers_.refresh_date(realtime_seconds());
-    if (lame_duck_ && now_ms_ >= lame_duck_end_ms_) begin_drain();
-    bool backing_off = false;
+    if (lame_duck_over()) begin_drain();
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
-        if (backing_off_[i] && !draining_) {
+        if (backing_off_[i] && !draining_) {  // a drain closed the listeners
             backing_off_[i] = false;
-            arm_accept(i);
+            arm_accept(i);  // another EMFILE backs off again, and arms the tick
         }
-        backing_off = backing_off || backing_off_[i];
     }
     sweep();
-    if (slots_.used() > 0 || backing_off || lame_duck_) arm_tick();
+    if (slots_.used() > 0 || lame_duck_) arm_tick();
 }
 
 void UringEngine::sweep() noexcept {
-    const bool drain_over = draining_ && now_ms_ >= drain_deadline_ms_;
-    const bool silent_waited = draining_ && now_ms_ - drain_started_ms_ >= drain_silent_grace_ms;
-    slots_.for_each_used([&](Slot& slot) {
+    slots_.for_each_used([this](Slot& slot) {
         if (slot.engine_state & in_flight::closing) return;
-        if (drain_over) return close(slot, counters_.closed_drain);
-        if (silent_waited && !(slot.engine_state & in_flight::lingering) && quiet(slot)) {
-            return close(slot, counters_.closed_drain);
-        }
-        if (slot.engine_state & in_flight::lingering) {
-            if (now_ms_ - slot.linger_started_ms >= limits_.linger_ms) {
-                close(slot, counters_.closed_linger_timeout);
-            }
-            return;
-        }
-        switch (slot.connection.timed_out(now_ms_)) {
-            case Connection::Timeout::header: return close(slot, counters_.closed_header_timeout);
-            case Connection::Timeout::idle: return close(slot, counters_.closed_idle_timeout);
-            case Connection::Timeout::none: return;
+        if (Counter* reason = expired(slot, slot.engine_state & in_flight::lingering)) {
+            close(slot, *reason);
         }
     });
 }
@@ -462,10 +415,7 @@ void UringEngine::arm_wake() noexcept {
 // SIGTERM. With --drain-delay, first a lame duck: keep accepting, answer every request 503 and
 // close, so load balancers and probes see the instance failing; then the drain.
 void UringEngine::on_wake() noexcept {
-    if (setup_.config->drain_delay_ms == 0) return begin_drain();
-    lame_duck_ = true;
-    lame_duck_end_ms_ = now_ms_ + setup_.config->drain_delay_ms;
-    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(true); });
+    if (wake()) return begin_drain();
     arm_tick();
 }
 
@@ -484,18 +434,7 @@ void UringEngine::accept_queued_then_close(std::uint32_t listener) noexcept {
 
 // Stop accepting, close the idle, let the rest finish what they owe; the health route says 503.
 void UringEngine::begin_drain() noexcept {
-    lame_duck_ = false;
-    for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
-        for (int queued = 0; queued < listen_backlog; ++queued) {
-            const int fd = accept_queued(setup_.listen_fds[i], SOCK_CLOEXEC);
-            if (fd < 0) break;
-            open_connection(fd);
-        }
-    }
-    draining_ = true;
-    drain_started_ms_ = now_ms_;
-    drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
-    slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(false); });
+    start_drain();
     // A connection that lands in the accept queue while the listener closes is reset (unless
     // net.ipv4.tcp_migrate_req moves it to another SO_REUSEPORT listener): the accept is
     // cancelled first, then what queued meanwhile is accepted and the listener closed at once.
@@ -504,14 +443,13 @@ void UringEngine::begin_drain() noexcept {
             accept_queued_then_close(i);
             continue;
         }
-        io_uring_sqe* cancel = sqe();
-        io_uring_prep_cancel64(cancel, pack({Op::accept, 0, i}), 0);
-        io_uring_sqe_set_data64(cancel, pack({Op::unlisten, 0, i}));
+        arm_cancel(pack({Op::accept, 0, i}), pack({Op::unlisten, 0, i}));
     }
-    // A silent connection was accepted moments ago: its request gets drain_silent_grace_ms.
-    slots_.for_each_used([&](Slot& slot) {
-        if (slot.engine_state & (in_flight::closing | in_flight::lingering)) return;
-        if (!slot.connection.silent() && quiet(slot)) close(slot, counters_.closed_drain);
+    slots_.for_each_used([this](Slot& slot) {
+        if (slot.engine_state & in_flight::closing) return;
+        if (drain_closes(slot, slot.engine_state & in_flight::lingering)) {
+            close(slot, counters_.closed_drain);
+        }
     });
     if (slots_.used() > 0) arm_tick();
 }

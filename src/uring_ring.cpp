@@ -8,8 +8,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
-#include <cstring>
 
 #include "uring_okay/config.hpp"
 #include "uring_okay/engine.hpp"
@@ -30,19 +28,19 @@ int register_ring(io_uring& ring, unsigned opcode, const void* argument, unsigne
 }
 
 int restrict_ring(io_uring& ring, const RingRestrictions& restrictions) noexcept {
+    if (restrictions.ops.size() + restrictions.register_ops.size() >= restrictions_max) {
+        return -E2BIG;
+    }
     io_uring_restriction entries[restrictions_max]{};
     std::size_t count = 0;
     for (const io_uring_op op : restrictions.ops) {
-        if (count == restrictions_max) return -E2BIG;
         entries[count].opcode = IORING_RESTRICTION_SQE_OP;
         entries[count++].sqe_op = std::uint8_t(op);
     }
     for (const std::uint8_t op : restrictions.register_ops) {
-        if (count == restrictions_max) return -E2BIG;
         entries[count].opcode = IORING_RESTRICTION_REGISTER_OP;
         entries[count++].register_op = op;
     }
-    if (count == restrictions_max) return -E2BIG;
     entries[count].opcode = IORING_RESTRICTION_SQE_FLAGS_ALLOWED;
     entries[count++].sqe_flags = restrictions.sqe_flags;
     return register_ring(ring, IORING_REGISTER_RESTRICTIONS, entries, unsigned(count));
@@ -62,7 +60,7 @@ int setup_ring(io_uring& ring, std::uint32_t sq_entries, std::uint32_t& features
     };
     // DEFER_TASKRUN (6.1): completions run only when this thread waits; COOP_TASKRUN (5.19):
     // no interrupting IPIs; else the plain ring every io_uring kernel has.
-    const Attempt attempts[] = {
+    static constexpr Attempt attempts[] = {
         {IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN, feature::defer_taskrun},
         {IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG, feature::coop_taskrun},
         {0, 0},
@@ -91,8 +89,7 @@ int setup_ring(io_uring& ring, std::uint32_t sq_entries, std::uint32_t& features
 }
 
 BufferRing::~BufferRing() {
-    if (ring_ != nullptr) munmap(ring_, ring_bytes_);
-    if (buffers_ != nullptr) munmap(buffers_, std::size_t(count_) * bytes_each_);
+    if (ring_ != nullptr) munmap(ring_, mapped_bytes_);
 }
 
 int BufferRing::setup(io_uring& ring, std::uint32_t count, std::uint32_t bytes_each,
@@ -100,15 +97,14 @@ int BufferRing::setup(io_uring& ring, std::uint32_t count, std::uint32_t bytes_e
     count_ = count;
     bytes_each_ = bytes_each;
     group_ = group;
-    ring_bytes_ = sizeof(io_uring_buf) * count;
-    void* descriptors = mmap(nullptr, ring_bytes_, PROT_READ | PROT_WRITE,
-                             MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-    if (descriptors == MAP_FAILED) return -errno;
-    ring_ = static_cast<io_uring_buf_ring*>(descriptors);
-    void* bytes = mmap(nullptr, std::size_t(count) * bytes_each, PROT_READ | PROT_WRITE,
-                       MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
-    if (bytes == MAP_FAILED) return -errno;
-    buffers_ = static_cast<char*>(bytes);
+    // One mapping: the ring of descriptors (page-aligned, as the kernel wants), then the bytes.
+    const std::size_t ring_bytes = sizeof(io_uring_buf) * count;
+    mapped_bytes_ = ring_bytes + std::size_t(count) * bytes_each;
+    void* mapped = mmap(nullptr, mapped_bytes_, PROT_READ | PROT_WRITE,
+                        MAP_ANONYMOUS | MAP_PRIVATE, -1, 0);
+    if (mapped == MAP_FAILED) return -errno;
+    ring_ = static_cast<io_uring_buf_ring*>(mapped);
+    buffers_ = static_cast<char*>(mapped) + ring_bytes;
     io_uring_buf_ring_init(ring_);
     io_uring_buf_reg registration{};
     registration.ring_addr = reinterpret_cast<std::uint64_t>(ring_);
@@ -133,17 +129,15 @@ void BufferRing::recycle(std::uint16_t id) noexcept {
 
 namespace {
 
-// Multishot recv arrived in 6.0; there is no opcode to probe for it.
-bool kernel_at_least(int major, int minor) {
+// Multishot recv arrived in 6.0; there is no opcode to probe for it. "6.1.0-18-amd64": 6.
+unsigned kernel_major() {
     utsname name{};
-    if (uname(&name) != 0) return false;
-    const char* const end = name.release + std::strlen(name.release);
-    int have_major = 0;
-    int have_minor = 0;
-    const auto [dot, major_error] = std::from_chars(name.release, end, have_major);
-    if (major_error != std::errc{} || dot == end || *dot != '.') return false;
-    if (std::from_chars(dot + 1, end, have_minor).ec != std::errc{}) return false;
-    return have_major > major || (have_major == major && have_minor >= minor);
+    if (uname(&name) != 0) return 0;
+    unsigned major = 0;
+    for (const char* c = name.release; *c >= '0' && *c <= '9' && major < 1000; ++c) {
+        major = major * 10 + unsigned(*c - '0');
+    }
+    return major;
 }
 
 const char* setup_cause(int error) {
@@ -155,43 +149,28 @@ const char* setup_cause(int error) {
     }
 }
 
-constexpr io_uring_op needed_ops[] = {
-    IORING_OP_ACCEPT,   IORING_OP_RECV,    IORING_OP_SEND,         IORING_OP_CLOSE,
-    IORING_OP_POLL_ADD, IORING_OP_TIMEOUT, IORING_OP_ASYNC_CANCEL,
-};
-
 }  // namespace
 
 UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
     UringProbe probe;
     probe.features_off = disabled_features;
     io_uring ring{};
-    const int result = setup_ring(ring, 8, probe.features_off);
-    if (result < 0) {
-        Text{probe.why}.add("io_uring_setup: ").add(errno_name(-result)).add(setup_cause(-result));
-        return probe;
-    }
-    io_uring_probe* ops = io_uring_get_probe_ring(&ring);
-    for (const io_uring_op op : needed_ops) {
-        if (ops == nullptr || !io_uring_opcode_supported(ops, op)) {
-            Text{probe.why}.add("io_uring: opcode ").add(std::uint64_t(op)).add(" unsupported");
-            if (ops != nullptr) io_uring_free_probe(ops);
-            io_uring_queue_exit(&ring);
-            return probe;
-        }
-    }
-    io_uring_free_probe(ops);
-    BufferRing buffers;
-    if (const int error = buffers.setup(ring, 8, 256, 0); error < 0) {
-        Text{probe.why}
-            .add("io_uring_register_buf_ring: ")
-            .add(errno_name(-error))
-            .add(" (kernel < 5.19)");
+    int error = setup_ring(ring, 8, probe.features_off);
+    const char* call = "io_uring_setup: ";
+    const char* cause = setup_cause(-error);
+    if (error == 0) {
+        // The buffer ring (5.19) is newer than every opcode the engine uses: no opcode probe.
+        BufferRing buffers;
+        error = buffers.setup(ring, 8, 256, 0);
         io_uring_queue_exit(&ring);
+        call = "io_uring_register_buf_ring: ";
+        cause = " (kernel < 5.19)";
+    }
+    if (error < 0) {
+        Text{probe.why}.add(call).add(errno_name(-error)).add(cause);
         return probe;
     }
-    if (!kernel_at_least(6, 0)) probe.features_off |= feature::multishot_recv;
-    io_uring_queue_exit(&ring);
+    if (kernel_major() < 6) probe.features_off |= feature::multishot_recv;
     probe.usable = true;
     return probe;
 }
@@ -199,18 +178,14 @@ UringProbe probe_uring(std::uint32_t disabled_features) noexcept {
 void describe_uring_features(std::uint32_t features_off, char* out, std::size_t size) noexcept {
     const bool defer = !(features_off & feature::defer_taskrun);
     const bool coop = !defer && !(features_off & feature::coop_taskrun);
-    const auto shots = [features_off](std::uint32_t multishot) {
-        return features_off & multishot ? "single-shot" : "multishot";
-    };
     Text{out, size}
-        .add(defer  ? "defer-taskrun"
-             : coop ? "coop-taskrun"
-                    : "plain ring")
-        .add(", ")
-        .add(shots(feature::multishot_accept))
-        .add(" accept, ")
-        .add(shots(feature::multishot_recv))
-        .add(" recv into a provided-buffer ring")
+        .add(defer  ? "defer-taskrun, "
+             : coop ? "coop-taskrun, "
+                    : "plain ring, ")
+        .add(features_off & feature::multishot_accept ? "single-shot accept, "
+                                                      : "multishot accept, ")
+        .add(features_off & feature::multishot_recv ? "single-shot recv" : "multishot recv")
+        .add(" into a provided-buffer ring")
         .add(features_off & feature::registered_ring ? "" : ", registered ring fd");
 }
 

@@ -35,6 +35,7 @@ public:
     Connection(const Limits& limits, const Routes* routes) noexcept
         : limits_(&limits), framer_(limits, routes) {}
 
+    // A new client on `fd`, its connection just built (Slots::acquire builds one per client).
     // `scratch`: where a head changed by --query-knobs is formatted (Answers::knob_scratch).
     void open(int fd, std::uint64_t now_ms, char* scratch = nullptr) noexcept;
 

@@ -18,6 +18,7 @@ struct Slot {
     std::uint64_t linger_started_ms = 0;  // our side shut: the FIN is awaited until + linger_ms
     std::uint8_t engine_state = 0;  // the engine's own bits (what it has in flight)
     bool used = false;
+    std::uint32_t index = 0;  // its place in the table (in what was padding: no division)
 };
 
 class Slots {
@@ -38,22 +39,24 @@ public:
         return slots_ != nullptr;
     }
 
-    // A free slot for a new connection, or null when the table is full.
+    // A free slot holding a new connection, or null when the table is full. The connection is
+    // built afresh each time: nothing of the last client's is left in it.
     [[nodiscard]] Slot* acquire() noexcept {
-        Slot* slot = nullptr;
-        if (first_free_ != capacity_) {
-            slot = &slots_[first_free_];
-            first_free_ = slot->next_free;
+        std::uint32_t index = first_free_;
+        std::uint32_t generation = 0;
+        if (index != capacity_) {
+            first_free_ = slots_[index].next_free;
+            generation = slots_[index].generation;  // release bumped it: old completions miss
         } else if (high_water_ < capacity_) {
-            slot = new (&slots_[high_water_]) Slot{Connection{*limits_, routes_}};
+            index = high_water_++;
         } else {
             return nullptr;
         }
-        slot->used = true;
-        slot->engine_state = 0;
         ++used_;
-        if (index(*slot) >= high_water_) high_water_ = index(*slot) + 1;
-        return slot;
+        return new (&slots_[index]) Slot{.connection = Connection{*limits_, routes_},
+                                         .generation = generation,
+                                         .used = true,
+                                         .index = index};
     }
 
     void release(Slot& slot) noexcept {
@@ -72,9 +75,7 @@ public:
         return slot.used && slot.generation == generation ? &slot : nullptr;
     }
 
-    [[nodiscard]] std::uint32_t index(const Slot& slot) const noexcept {
-        return std::uint32_t(&slot - slots_);
-    }
+    [[nodiscard]] std::uint32_t index(const Slot& slot) const noexcept { return slot.index; }
     [[nodiscard]] std::uint32_t used() const noexcept { return used_; }
 
     // Every open connection; bounded by the highest slot ever used.

@@ -53,8 +53,8 @@ unsigned handle_completions(io_uring& ring, unsigned max, Handle&& handle) noexc
     return seen;
 }
 
-// Buffers the kernel picks from for multishot recv (5.19): one mapping for the ring of
-// descriptors, one for the bytes. A buffer goes back the moment its bytes were read.
+// Buffers the kernel picks from for multishot recv (5.19): one mapping holds the ring of
+// descriptors and the bytes. A buffer goes back the moment its bytes were read.
 class BufferRing {
 public:
     BufferRing() = default;
@@ -74,7 +74,7 @@ public:
 private:
     io_uring_buf_ring* ring_ = nullptr;
     char* buffers_ = nullptr;
-    std::size_t ring_bytes_ = 0;
+    std::size_t mapped_bytes_ = 0;
     std::uint32_t count_ = 0;
     std::uint32_t bytes_each_ = 0;
     std::uint16_t group_ = 0;

@@ -1,0 +1,61 @@
+// What both engines hold and decide alike: the answers, the slot table, the clock of the last
+// wake-up, and the shutdown policy (lame duck, drain, deadlines). The engines do every syscall
+// and close connections their own way; this part only says which and why.
+#pragma once
+
+#include <cstdint>
+
+#include "uring_okay/answers.hpp"
+#include "uring_okay/engine.hpp"
+#include "uring_okay/slots.hpp"
+
+namespace uring_okay {
+
+class EngineCore {
+public:
+    EngineCore(const EngineCore&) = delete;
+    EngineCore& operator=(const EngineCore&) = delete;
+
+protected:
+    explicit EngineCore(const EngineSetup& setup) noexcept;
+    ~EngineCore();
+
+    // The answers and the slot table: false when memory ran out.
+    [[nodiscard]] bool build() noexcept;
+    // A fresh connection in `slot` on `fd`: 503s already if a lame duck or a drain runs.
+    void open(Slot& slot, int fd) noexcept;
+    // Why a connection ends when a call on it failed with `error`: the client reset it, or not.
+    [[nodiscard]] Counter& failed(int error) const noexcept;
+    // Its descriptor closed: the slot is free again, the bytes of a send cut off are let go.
+    void release(Slot& slot) noexcept;
+
+    // SIGTERM or SIGINT. True: the drain begins now. False: --drain-delay, a lame duck first,
+    // accepting and answering every request 503 and close, until lame_duck_over.
+    [[nodiscard]] bool wake() noexcept;
+    [[nodiscard]] bool lame_duck_over() const noexcept {
+        return lame_duck_ && now_ms_ >= lame_duck_end_ms_;
+    }
+    // The drain from now on: nothing more is accepted (the engine stops its listeners), the
+    // health route says 503, and the open connections have drain_timeout_ms to finish.
+    void start_drain() noexcept;
+    // Whether the drain may close this connection now without losing a request: nothing owed
+    // and nothing unread, and, if it is silent (accepted moments ago, its request perhaps on
+    // the way), drain_silent_grace_ms gone by.
+    [[nodiscard]] bool drain_closes(const Slot& slot, bool lingering) const noexcept;
+    // The tick's verdict on an open connection: the counter to close it with, or null.
+    [[nodiscard]] Counter* expired(const Slot& slot, bool lingering) const noexcept;
+
+    const EngineSetup& setup_;
+    const Limits& limits_;
+    Counters& counters_;
+    Answers answers_;
+    Slots slots_;
+    std::uint64_t now_ms_ = 0;  // monotonic_ms() at this batch of completions or events
+    bool lame_duck_ = false;    // --drain-delay: answering 503 until lame_duck_end_ms_
+    bool draining_ = false;
+    std::uint64_t lame_duck_end_ms_ = 0;
+    std::uint64_t drain_started_ms_ = 0;
+    std::uint64_t drain_deadline_ms_ = 0;
+};
+
+}  // namespace uring_okay
