@@ -471,9 +471,7 @@ void EpollEngine::settle(Slot& slot) noexcept {
         return linger(slot);
     }
     if (draining_ && connection.idle()) return close(slot, counters_.closed_drain);
-    // Half of owed_max, so a client at the limit is not paused and resumed at every batch;
-    // `<=` so that an owed_max of 1 resumes at all.
-    if ((slot.engine_state & state::paused) && connection.owed_total() <= limits_.owed_max / 2) {
+    if ((slot.engine_state & state::paused) && connection.may_resume()) {
         slot.engine_state &= ~state::paused;
     }
     watch(slot);

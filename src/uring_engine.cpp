@@ -321,8 +321,7 @@ void UringEngine::on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept {
     }
     if (s.engine_state & in_flight::closing) return finish_close(s);
     if (cqe.res <= 0) return close(s, failed(-cqe.res));
-    if ((s.engine_state & in_flight::paused) &&
-        s.connection.owed_total() < limits_.owed_max / 2) {
+    if ((s.engine_state & in_flight::paused) && s.connection.may_resume()) {
         s.engine_state &= std::uint8_t(~in_flight::paused);
         if (!(s.engine_state & in_flight::recv)) arm_recv(s);
     }

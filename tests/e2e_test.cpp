@@ -567,6 +567,24 @@ TEST_P(E2e, AClientThatNeverReadsCostsBoundedMemory) {
     EXPECT_EQ(server->stop(), 0);
 }
 
+// --owed-max 1: reading pauses at every answer owed and must resume once it is sent, or a
+// pipelining client waits for answers that never come (io_uring resumed only below half of
+// owed_max, which for 1 is never).
+TEST_P(E2e, ResumesReadingWithAnOwedMaxOfOne) {
+    const auto server = serve({"--threads", "1", "--owed-max", "1", "--batch-count", "1"});
+    ASSERT_TRUE(server->ready());
+    Client client(server->port());
+    ASSERT_TRUE(client.connected());
+    constexpr std::size_t count = 3'000;  // many receive buffers' worth, each pausing the reads
+    std::string requests;
+    for (std::size_t i = 0; i < count; ++i) requests += request();
+    ASSERT_TRUE(client.send_all(requests));
+    const std::vector<std::string> answers = client.read_responses(count, Ms(5'000));
+    ASSERT_EQ(answers.size(), count);
+    for (const std::string& answer : answers) EXPECT_TRUE(answer.starts_with("HTTP/1.1 200 OK"));
+    EXPECT_EQ(server->stop(), 0);
+}
+
 TEST_P(E2e, ClosesASlowlorisAtTheHeaderTimeout) {
     const auto server = serve({"--header-timeout-ms", "500"});
     ASSERT_TRUE(server->ready());

@@ -68,6 +68,11 @@ public:
     [[nodiscard]] bool answered_all_and_ending() const noexcept;
     // Reading may go on: owed is below owed_max (a client that never reads is not read).
     [[nodiscard]] bool wants_bytes() const noexcept { return owed_.total() < limits_->owed_max; }
+    // Paused reading may go on again: owed is down to half of owed_max, so a client at the
+    // limit is not paused and resumed at every batch; `<=` so that an owed_max of 1 resumes.
+    [[nodiscard]] bool may_resume() const noexcept {
+        return owed_.total() <= limits_->owed_max / 2;
+    }
     // Between requests with nothing owed: a drain may close it now.
     [[nodiscard]] bool idle() const noexcept;
     // Opened and not a byte received yet: its first request may be on the way.
