@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include "uring_okay/listener.hpp"
@@ -220,10 +219,10 @@ StatusLine parse_status_line(std::string_view bytes) noexcept {
 }
 
 std::optional<std::uint32_t> parse_check_timeout_ms(std::string_view text) noexcept {
-    std::uint64_t number = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (error != std::errc{} || end == text.data()) return std::nullopt;
-    const std::string_view unit{end, std::size_t(text.data() + text.size() - end)};
+    std::size_t digits = 0;
+    const std::uint64_t number = leading_decimal(text, digits);
+    if (digits == 0) return std::nullopt;
+    const std::string_view unit = text.substr(digits);
     std::uint64_t scale = 0;
     if (unit == "ms") scale = 1;
     if (unit == "s") scale = 1000;

@@ -14,7 +14,6 @@
 
 #include <atomic>
 #include <cerrno>
-#include <charconv>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -184,9 +183,8 @@ const char* find_variable(std::string_view name) {
 
 // The leading decimal digits of `text` (atol's number for what systemd writes), 0 without any.
 std::uint64_t leading_number(const char* text) {
-    std::uint64_t number = 0;
-    (void)std::from_chars(text, text + std::strlen(text), number);
-    return number;
+    std::size_t digits = 0;
+    return leading_decimal(text, digits);
 }
 
 // systemd socket activation (sd_listen_fds(3)): LISTEN_PID names us, LISTEN_FDS counts the
