@@ -418,8 +418,9 @@ int serve(Config& config) {
     int ready_fds[2] = {-1, -1};                  // report_ready's pipe: one byte per thread
     auto* threads = static_cast<Thread*>(std::calloc(thread_count, sizeof(Thread)));
     auto* counters = static_cast<Counters*>(std::aligned_alloc(64, thread_count * sizeof(Counters)));
-    if (signal_fd < 0 || done_fd < 0 || pipe2(ready_fds, O_CLOEXEC) != 0 || threads == nullptr ||
-        counters == nullptr) {
+    // The raw pipe2: musl's falls back to pipe and fcntl on kernels before 2.6.27 (0.2 KiB).
+    if (signal_fd < 0 || done_fd < 0 || syscall(SYS_pipe2, ready_fds, O_CLOEXEC) != 0 ||
+        threads == nullptr || counters == nullptr) {
         die(1, "start-up: out of memory or file descriptors");
     }
     int log_wake_fd = -1;
