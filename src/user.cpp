@@ -3,6 +3,7 @@
 #include "uring_okay/user.hpp"
 
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -53,7 +54,8 @@ std::optional<UserIds> match_passwd_line(std::string_view line, std::string_view
 
 UserLookup find_user(const char* path, std::string_view name) noexcept {
     UserLookup found;
-    const int fd = open(path, O_RDONLY | O_CLOEXEC);
+    // The raw openat: musl's open wrapper (0.2 KiB) leaves once --body-file's goes the same way.
+    const int fd = int(syscall(SYS_openat, AT_FDCWD, path, O_RDONLY | O_CLOEXEC));
     if (fd < 0) {
         found.error = errno;
         return found;
