@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
 #include "uring_okay/listener.hpp"
@@ -41,15 +40,20 @@ constexpr std::string_view usage =
     return std::int64_t(now.tv_sec) * 1000 + now.tv_nsec / 1'000'000;
 }
 
-// 1 when fd is ready for `events` (or hung up), 0 when the deadline passed first, or -errno.
-[[nodiscard]] int wait_until(int fd, short events, std::int64_t deadline_ms) noexcept {
+[[nodiscard]] ProbeResult outcome(ProbeOutcome what, int error = 0) noexcept {
+    return ProbeResult{what, 0, error};
+}
+
+// `answered` once fd is ready for `events` (or hung up), `timed_out` when the deadline passed
+// first, or poll's `failed`.
+[[nodiscard]] ProbeResult wait_until(int fd, short events, std::int64_t deadline_ms) noexcept {
     for (;;) {
         const std::int64_t left_ms = deadline_ms - now_ms();
-        if (left_ms <= 0) return 0;
+        if (left_ms <= 0) return outcome(ProbeOutcome::timed_out);
         pollfd entry{fd, events, 0};
         const int ready = poll(&entry, 1, int(left_ms));
-        if (ready > 0) return 1;
-        if (ready < 0 && errno != EINTR) return -errno;
+        if (ready > 0) return outcome(ProbeOutcome::answered);
+        if (ready < 0 && errno != EINTR) return outcome(ProbeOutcome::failed, errno);
     }
 }
 
@@ -67,10 +71,6 @@ private:
     int fd_;
 };
 
-[[nodiscard]] ProbeResult outcome(ProbeOutcome what, int error = 0) noexcept {
-    return ProbeResult{what, 0, error};
-}
-
 // The connection, up to the deadline; `answered` here means connected.
 ProbeResult connect_by(int fd, const ListenAddress& target, std::int64_t deadline_ms) noexcept {
     sockaddr_storage address;
@@ -79,13 +79,10 @@ ProbeResult connect_by(int fd, const ListenAddress& target, std::int64_t deadlin
     if (connect(fd, reinterpret_cast<const sockaddr*>(&address), length) != 0) {
         error = errno;
         if (error == EINPROGRESS) {
-            const int ready = wait_until(fd, POLLOUT, deadline_ms);
-            if (ready == 0) return outcome(ProbeOutcome::timed_out);
+            const ProbeResult waited = wait_until(fd, POLLOUT, deadline_ms);
+            if (waited.outcome != ProbeOutcome::answered) return waited;
             socklen_t size = sizeof error;
-            if (ready < 0)
-                error = -ready;
-            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0)
-                error = errno;
+            if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) != 0) error = errno;
         }
     }
     if (error == ECONNREFUSED) return outcome(ProbeOutcome::refused);
@@ -116,9 +113,8 @@ ProbeResult send_request(int fd, const ListenAddress& target, std::string_view p
                 error == ECONNRESET || error == EPIPE ? ProbeOutcome::closed : ProbeOutcome::failed,
                 error);
         }
-        const int ready = wait_until(fd, POLLOUT, deadline_ms);
-        if (ready == 0) return outcome(ProbeOutcome::timed_out);
-        if (ready < 0) return outcome(ProbeOutcome::failed, -ready);
+        const ProbeResult waited = wait_until(fd, POLLOUT, deadline_ms);
+        if (waited.outcome != ProbeOutcome::answered) return waited;
     }
     return outcome(ProbeOutcome::answered);
 }
@@ -133,7 +129,8 @@ void drain(int fd, std::int64_t deadline_ms) noexcept {
             total += std::size_t(got);
         } else if (errno != EAGAIN && errno != EINTR) {
             return;
-        } else if (errno == EAGAIN && wait_until(fd, POLLIN, deadline_ms) <= 0) {
+        } else if (errno == EAGAIN &&
+                   wait_until(fd, POLLIN, deadline_ms).outcome != ProbeOutcome::answered) {
             return;
         }
     }
@@ -158,9 +155,8 @@ ProbeResult read_status(int fd, std::int64_t deadline_ms) noexcept {
         if (got == 0 || errno == ECONNRESET) return outcome(ProbeOutcome::closed);
         if (errno == EINTR) continue;
         if (errno != EAGAIN) return outcome(ProbeOutcome::failed, errno);
-        const int ready = wait_until(fd, POLLIN, deadline_ms);
-        if (ready == 0) return outcome(ProbeOutcome::timed_out);
-        if (ready < 0) return outcome(ProbeOutcome::failed, -ready);
+        const ProbeResult waited = wait_until(fd, POLLIN, deadline_ms);
+        if (waited.outcome != ProbeOutcome::answered) return waited;
     }
 }
 
@@ -220,10 +216,10 @@ StatusLine parse_status_line(std::string_view bytes) noexcept {
 }
 
 std::optional<std::uint32_t> parse_check_timeout_ms(std::string_view text) noexcept {
-    std::uint64_t number = 0;
-    const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), number);
-    if (error != std::errc{} || end == text.data()) return std::nullopt;
-    const std::string_view unit{end, std::size_t(text.data() + text.size() - end)};
+    std::size_t digits = 0;
+    const std::uint64_t number = leading_decimal(text, digits);
+    if (digits == 0) return std::nullopt;
+    const std::string_view unit = text.substr(digits);
     std::uint64_t scale = 0;
     if (unit == "ms") scale = 1;
     if (unit == "s") scale = 1000;

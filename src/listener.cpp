@@ -120,11 +120,12 @@ std::uint16_t bound_port(int fd) noexcept {
     return socket_address(fd, false).port;
 }
 
+namespace {
+
 // inet_ntop's text without inet_ntop, which formats with snprintf. RFC 5952: lowercase hex, no
 // leading zeros, the longest run of two or more zero groups (the first of equals) as "::", and
 // an IPv4-mapped address (::ffff:a.b.c.d) in dotted form.
-void format_address(const ListenAddress& address, char (&out)[address_text_bytes]) noexcept {
-    Text text{out};
+void add_address(Text& text, const ListenAddress& address) noexcept {
     const std::uint8_t* bytes = address.address;
     constexpr std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     const bool v6 = address.family == AF_INET6;
@@ -156,11 +157,17 @@ void format_address(const ListenAddress& address, char (&out)[address_text_bytes
     }
 }
 
+}  // namespace
+
+void format_address(const ListenAddress& address, char (&out)[address_text_bytes]) noexcept {
+    Text text{out};
+    add_address(text, address);
+}
+
 Text& add_endpoint(Text& text, const ListenAddress& address) noexcept {
-    char host[address_text_bytes];
     const bool v6 = address.family == AF_INET6;
-    format_address(address, host);
-    return text.add(v6 ? "[" : "").add(host).add(v6 ? "]:" : ":").add(std::uint64_t{address.port});
+    add_address(text.add(v6 ? "[" : ""), address);
+    return text.add(v6 ? "]:" : ":").add(std::uint64_t{address.port});
 }
 
 }  // namespace uring_okay

@@ -63,6 +63,16 @@ Text& Text::add_fixed(std::uint64_t number, unsigned decimals) noexcept {
     return *this;
 }
 
+std::uint64_t leading_decimal(std::string_view text, std::size_t& digits) noexcept {
+    std::uint64_t number = 0;
+    for (digits = 0; digits < text.size() && text[digits] >= '0' && text[digits] <= '9'; ++digits) {
+        const unsigned digit = unsigned(text[digits] - '0');
+        number =
+            number > (~std::uint64_t{0} - digit) / 10 ? ~std::uint64_t{0} : number * 10 + digit;
+    }
+    return number;
+}
+
 void write_all(int fd, std::string_view bytes) noexcept {
     while (!bytes.empty()) {
         const ssize_t n = write(fd, bytes.data(), bytes.size());

@@ -49,6 +49,22 @@ TEST(Text, CutsWhatDoesNotFit) {
     EXPECT_EQ(one[0], '\0');
 }
 
+TEST(Text, ReadsLeadingDecimalsSaturated) {
+    std::size_t digits = 9;
+    EXPECT_EQ(leading_decimal("", digits), 0u);
+    EXPECT_EQ(digits, 0u);
+    EXPECT_EQ(leading_decimal("+1", digits), 0u);
+    EXPECT_EQ(digits, 0u);
+    EXPECT_EQ(leading_decimal("0042ms", digits), 42u);
+    EXPECT_EQ(digits, 4u);
+    EXPECT_EQ(leading_decimal("18446744073709551615", digits), ~std::uint64_t{0});
+    EXPECT_EQ(digits, 20u);
+    EXPECT_EQ(leading_decimal("18446744073709551616x", digits), ~std::uint64_t{0});
+    EXPECT_EQ(digits, 20u);
+    EXPECT_EQ(leading_decimal("99999999999999999999999", digits), ~std::uint64_t{0});
+    EXPECT_EQ(digits, 23u);
+}
+
 TEST(Errno, NamesWhatWeReportAndNumbersTheRest) {
     EXPECT_STREQ(errno_name(EACCES), "EACCES");
     EXPECT_STREQ(errno_name(EADDRINUSE), "EADDRINUSE");

@@ -42,6 +42,11 @@ private:
     bool cut_ = false;
 };
 
+// The decimal number `text` starts with, saturated at UINT64_MAX (more than any caller takes);
+// `digits` is how many digits it read, 0 when `text` starts with none. What std::from_chars
+// did, written once: each call of from_chars was its own inlined copy.
+[[nodiscard]] std::uint64_t leading_decimal(std::string_view text, std::size_t& digits) noexcept;
+
 // All of `bytes`, retried after EINTR and short writes; gives up silently on an error (nobody
 // to tell when stderr itself fails).
 void write_all(int fd, std::string_view bytes) noexcept;
