@@ -783,14 +783,21 @@ bool set_drain_delay(Parser& p, std::string_view value) {
     return set_duration(p, value, p.config.drain_delay_ms);
 }
 
+// The route answering `path`, numbered as the framer numbers routes, or 0 for none: a route's path
+// is never empty, so an unset path finds none.
+[[nodiscard]] std::uint8_t route_of(const Routes& routes, std::string_view path) noexcept {
+    for (std::uint8_t i = 0; i < routes.count; ++i) {
+        if (routes.paths[i] == path) return i + 1;
+    }
+    return 0;
+}
+
 // The health, ready and metrics routes, by path: each was added among the others.
 void find_routes(Parser& p) noexcept {
     Routes& routes = p.config.routes;
-    for (std::uint8_t i = 0; i < routes.count; ++i) {
-        if (!p.health_path.empty() && routes.paths[i] == p.health_path) routes.health = i + 1;
-        if (!p.ready_path.empty() && routes.paths[i] == p.ready_path) routes.ready = i + 1;
-        if (!p.metrics_path.empty() && routes.paths[i] == p.metrics_path) routes.metrics = i + 1;
-    }
+    routes.health = route_of(routes, p.health_path);
+    routes.ready = route_of(routes, p.ready_path);
+    routes.metrics = route_of(routes, p.metrics_path);
 }
 
 bool set_user(Parser& p, std::string_view value) {
