@@ -30,6 +30,7 @@ namespace {
 constexpr std::size_t npos = std::string_view::npos;
 constexpr std::string_view env_prefix = "URING_OKAY_";
 constexpr std::uint16_t default_port = 8080;
+constexpr std::size_t env_name_bytes_max = 48;          // URING_OKAY_NAME and its NUL
 constexpr std::size_t shown_bytes_max = 80;             // of a value echoed in a message
 constexpr std::uint64_t request_line_bytes_floor = 16;  // limits_related_validly's
 constexpr std::uint64_t day_ms = 86'400'000;            // the longest timeout anyone means
@@ -67,11 +68,15 @@ struct Choice {
 struct Choices {  // "a, b or c"
     std::span<const Choice> choices;
 };
+struct FlagName {  // --name, or URING_OKAY_NAME
+    std::string_view name;
+    bool from_env;
+};
 
 // What fills a "{}" in a message. One function writes every message (Parser::fail_at), so a call
 // site costs a pointer and a few stores rather than a template copy of its own.
 struct Part {
-    enum class Kind : std::uint8_t { text, number, shown, amount, choices, error };
+    enum class Kind : std::uint8_t { text, number, shown, amount, choices, error, flag_name };
     Part(std::string_view text) noexcept : kind(Kind::text), text(text) {}
     Part(const char* text) noexcept : Part(std::string_view(text)) {}
     Part(std::uint64_t number) noexcept : kind(Kind::number), number(number) {}
@@ -79,9 +84,11 @@ struct Part {
     Part(Amount amount) noexcept : kind(Kind::amount), unit(amount.unit), number(amount.value) {}
     Part(Choices choices) noexcept : kind(Kind::choices), choices(choices.choices) {}
     Part(Errno error) noexcept : kind(Kind::error), number(std::uint64_t(error.number)) {}
+    Part(FlagName flag) noexcept : kind(Kind::flag_name), from_env(flag.from_env), text(flag.name) {}
 
     Kind kind;
     Unit unit = Unit::count;  // of an amount
+    bool from_env = false;    // of a flag name
     union {
         std::string_view text;  // text, shown
         std::uint64_t number;   // number, amount, error
@@ -134,6 +141,17 @@ void add_amount(Text& text, Unit unit, std::uint64_t n) noexcept {
     }
 }
 
+// --name, or as the environment spells it: URING_OKAY_ and the name in upper case with '_' for
+// '-', like URING_OKAY_HEADER_BYTES_MAX.
+void add_flag_name(Text& text, std::string_view name, bool from_env) noexcept {
+    if (!from_env) {
+        text.add("--").add(name);
+        return;
+    }
+    text.add(env_prefix);
+    for (const char c : name) text.push(c == '-' ? '_' : c >= 'a' && c <= 'z' ? char(c - 32) : c);
+}
+
 void add_part(Text& text, const Part& part) noexcept {
     switch (part.kind) {
         case Part::Kind::text:
@@ -151,6 +169,9 @@ void add_part(Text& text, const Part& part) noexcept {
         case Part::Kind::error:
             text.add_errno(int(part.number));
             return;
+        case Part::Kind::flag_name:
+            add_flag_name(text, part.text, part.from_env);
+            return;
         case Part::Kind::choices:  // "a, b or c"
             for (std::size_t i = 0; i < part.choices.size(); ++i) {
                 if (i > 0) text.add(i + 1 == part.choices.size() ? " or " : ", ");
@@ -159,23 +180,6 @@ void add_part(Text& text, const Part& part) noexcept {
             return;
     }
 }
-
-// URING_OKAY_ and the flag's name in upper case with '_' for '-': URING_OKAY_HEADER_BYTES_MAX.
-class EnvName {
-public:
-    explicit EnvName(std::string_view flag_name) noexcept {
-        Text text{text_, sizeof text_};
-        text.add(env_prefix);
-        for (const char c : flag_name)
-            text.push(c == '-' ? '_' : c >= 'a' && c <= 'z' ? char(c - 32) : c);
-        bytes_ = text.bytes();
-    }
-    [[nodiscard]] std::string_view view() const noexcept { return {text_, bytes_}; }
-
-private:
-    char text_[48];
-    std::size_t bytes_ = 0;
-};
 
 struct Parser;
 using Handler = bool (*)(Parser& p, std::string_view value);  // false after a usage error
@@ -228,12 +232,11 @@ constexpr std::size_t flags_max = 56;
 [[nodiscard]] std::size_t index_of(const Flag& flag) noexcept;
 
 void add_origin(Text& text, const Flag& flag, const Origin& origin) noexcept {
-    if (origin.from_env) {
-        add_shown(text.add(EnvName{flag.name()}.view()).push('='), origin.value);
-        return;
-    }
-    text.add("--").add(flag.name());
-    if (origin.has_value) add_shown(text.push(' '), origin.value);
+    add_flag_name(text, flag.name(), origin.from_env);
+    if (origin.from_env)
+        add_shown(text.push('='), origin.value);
+    else if (origin.has_value)
+        add_shown(text.push(' '), origin.value);
 }
 
 struct Parser {
@@ -615,10 +618,7 @@ enum class Claim : std::uint8_t { take, leave, refused };
     }
     const bool held_from_env = p.origin_of(*holder).from_env;
     if (p.origin_of(*p.flag).from_env && !held_from_env) return Claim::leave;
-    if (held_from_env)
-        (void)p.fail("cannot be combined with {}", {EnvName{holder->name()}.view()});
-    else
-        (void)p.fail("cannot be combined with --{}", {holder->name()});
+    (void)p.fail("cannot be combined with {}", {FlagName{holder->name(), held_from_env}});
     return Claim::refused;
 }
 
@@ -1080,12 +1080,13 @@ constexpr std::array<LimitRule, limit_count> limit_rules = [] {
     return compact;
 }();
 
-// Every name fits EnvName, every limit its field, and the one without a 32-bit field is
+// Every name fits parse_environment's buffer, every limit its field, and the one without a 32-bit field is
 // body_bytes_max (LimitRule's null field), whose ceiling limit_max knows.
 constexpr bool flags_fit() {
     for (const FlagSpec& spec : flag_specs) {
         const LimitSpec& rule = spec.limit;
-        if (env_prefix.size() + std::string_view(spec.name).size() >= 48) return false;
+        if (env_prefix.size() + std::string_view(spec.name).size() >= env_name_bytes_max)
+            return false;
         if (rule.min > 0xffff'ffffu) return false;
         if (rule.field != nullptr && rule.max > 0xffff'ffffu) return false;
         const bool wide = rule.wide_field != nullptr;
@@ -1197,8 +1198,10 @@ bool parse_environment(Parser& p, const char* const* environment) {
     for (const Flag& flag : flags) {
         Origin& origin = p.origin_of(flag);
         if (flag.form == Form::action || origin.given) continue;
-        const std::optional<std::string_view> value =
-            find_variable(environment, EnvName{flag.name()}.view());
+        char name[env_name_bytes_max];
+        Text text{name};
+        add_flag_name(text, flag.name(), true);
+        const std::optional<std::string_view> value = find_variable(environment, text.view());
         if (!value) continue;
         origin = {*value, true, true, true};
         if (flag.form == Form::toggle) {
