@@ -708,8 +708,9 @@ bool add_header(Parser& p, std::string_view value) {
     // Kept sorted, so the framer can narrow the candidates byte by byte.
     std::uint8_t at = 0;
     for (std::uint8_t i = 0; i < routes.count; ++i) {
-        if (routes.paths[i] == path) return p.fail("{} already has an answer", {path});
-        at += routes.paths[i] < path;
+        const int order = routes.paths[i].compare(path);
+        if (order == 0) return p.fail("{} already has an answer", {path});
+        at += order < 0;
     }
     for (std::uint8_t i = routes.count++; i > at; --i) {
         routes.paths[i] = routes.paths[i - 1];
