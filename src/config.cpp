@@ -1168,9 +1168,11 @@ bool apply(Parser& p, const Flag& flag, std::string_view value) {
 bool parse_arguments(Parser& p, int argc, const char* const* argv) {
     for (int i = 1; i < argc; ++i) {
         const Argument argument = split_argument(argv[i]);
-        if (argument.name.empty()) return p.fail_plain("{}: unexpected argument", {Shown{argv[i]}});
-        if (argument.flag == nullptr)
-            return p.fail_plain("{}: unknown flag", {Shown{argument.name}});
+        if (argument.flag == nullptr) {
+            const bool flag_like = !argument.name.empty();
+            return p.fail_plain(flag_like ? "{}: unknown flag" : "{}: unexpected argument",
+                                {Shown{flag_like ? argument.name : argv[i]}});
+        }
         const Flag& flag = *argument.flag;
         const bool takes_value = flag.form == Form::value;
         const char* value = argument.value;
