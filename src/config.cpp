@@ -447,41 +447,40 @@ bool set_limit(Parser& p, std::string_view value) {
 // may be an IPv4 address instead; one "::" stands for one or more zero groups.
 [[nodiscard]] bool parse_ipv6(const char* text, std::uint8_t (&address)[16]) noexcept {
     std::uint8_t bytes[16] = {};
-    int groups = 0;  // in `bytes`, counting one for the gap
-    int gap = -1;    // the group "::" stands at
+    int used = 0;  // of `bytes`
+    int gap = -1;  // where "::" stands in `bytes`
     // A leading ':' only as "::".
     if (*text == ':' && *++text != ':') return false;
     for (;;) {
         if (*text == ':' && gap < 0) {  // the second ':' of "::"
-            gap = groups++;
+            gap = used;
             if (*++text == '\0') break;
             continue;
         }
-        if (groups == 8) return false;
+        if (used == 16) return false;
         int digits = 0;
         unsigned value = 0;
         for (int digit = 0; (digit = hex_value(text[digits])) >= 0; ++digits)
             value = value * 16 + unsigned(digit);
         if (text[digits] == '.') {  // the IPv4 address, last
-            if (groups > 6 || !parse_ipv4(text, bytes + 2 * groups)) return false;
-            groups += 2;
+            if (used > 12 || !parse_ipv4(text, bytes + used)) return false;
+            used += 4;
             break;
         }
         if (digits == 0 || digits > 4) return false;
-        bytes[2 * groups] = std::uint8_t(value >> 8);
-        bytes[2 * groups + 1] = std::uint8_t(value);
-        ++groups;
+        bytes[used++] = std::uint8_t(value >> 8);
+        bytes[used++] = std::uint8_t(value);
         text += digits;
         if (*text == '\0') break;
         if (*text++ != ':') return false;
     }
-    if (groups > 8 || (gap < 0 && groups != 8)) return false;
-    // The groups after the gap move to the end; those it stands for stay zero.
-    const int front = gap < 0 ? groups : gap;
-    const int back = gap < 0 ? 0 : groups - gap - 1;
+    // "::" stands for one zero group or more.
+    if (gap < 0 ? used != 16 : used > 14) return false;
+    if (gap < 0) gap = used;
+    // The bytes after the gap move to the end; those it stands for stay zero.
     std::memset(address, 0, sizeof address);
-    std::memcpy(address, bytes, std::size_t(2 * front));
-    std::memcpy(address + 16 - 2 * back, bytes + 2 * (groups - back), std::size_t(2 * back));
+    std::memcpy(address, bytes, std::size_t(gap));
+    std::memcpy(address + 16 - (used - gap), bytes + gap, std::size_t(used - gap));
     return true;
 }
 
