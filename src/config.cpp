@@ -1227,8 +1227,7 @@ bool listen_by_default(Parser& p, const char* const* environment) {
             return p.fail_plain("PORT={}: must be a whole number from 0 to 65535", {Shown{*text}});
         port = *number;
     }
-    ListenAddress& address = config.listen[0];
-    address = ListenAddress{};
+    ListenAddress& address = config.listen[0];  // as Config made it: nothing was listed
     address.family = AF_INET;
     address.port = port;
     Text{address.text, sizeof address.text}.add("0.0.0.0:").add(std::uint64_t{port});
@@ -1282,7 +1281,6 @@ bool fail_errno(Parser& p, int number) {
 }
 
 bool read_body_file(Parser& p) {
-    p.flag = p.body_flag;
     // The path is the tail of an argv or environ string, so a NUL ends it. O_NONBLOCK: a FIFO
     // must not hold up start-up; it is refused below as not a regular file.
     const int fd = open(p.body_path.data(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -1312,7 +1310,6 @@ bool read_body_file(Parser& p) {
 // Exactly `bytes` bytes: the alphabet and digits, line after line.
 bool generate_body(Parser& p, std::uint64_t bytes) {
     constexpr std::string_view line = "abcdefghijklmnopqrstuvwxyz0123456789\n";
-    p.flag = p.body_flag;
     char* data = static_cast<char*>(std::malloc(bytes + 1));
     if (data == nullptr) return fail_errno(p, ENOMEM);
     std::uint64_t filled = bytes < line.size() ? bytes : line.size();
@@ -1327,8 +1324,10 @@ bool generate_body(Parser& p, std::uint64_t bytes) {
     return true;
 }
 
-// Last, so that nothing is read or allocated for a command line that fails.
+// Last, so that nothing is read or allocated for a command line that fails. Messages name the
+// flag that holds the body.
 bool make_body(Parser& p) {
+    p.flag = p.body_flag;
     if (!p.body_path.empty()) return read_body_file(p);
     if (p.body_bytes) return generate_body(p, *p.body_bytes);
     return true;
