@@ -1241,9 +1241,11 @@ bool check_order(Parser& p, const Flag& smaller, const Flag& larger) {
     const std::uint64_t small = limit_value(p.config.limits, rule_of(smaller));
     const std::uint64_t large = limit_value(p.config.limits, rule_of(larger));
     if (small <= large) return true;
-    if (p.origin_of(smaller).given || !p.origin_of(larger).given)
-        return p.fail_at(&smaller, "must not exceed --{} ({})", {larger.name(), large});
-    return p.fail_at(&larger, "must be at least --{} ({})", {smaller.name(), small});
+    const bool blame_larger = !p.origin_of(smaller).given && p.origin_of(larger).given;
+    const Flag& other = blame_larger ? smaller : larger;
+    return p.fail_at(blame_larger ? &larger : &smaller,
+                     blame_larger ? "must be at least --{} ({})" : "must not exceed --{} ({})",
+                     {other.name(), blame_larger ? small : large});
 }
 
 bool check_limits(Parser& p) {
