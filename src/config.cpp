@@ -360,13 +360,13 @@ bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noex
     return std::uint16_t(*number);
 }
 
-[[nodiscard]] bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
+// `name` is `lower`, a lower-case C string, whatever the case of its letters. A token holds no
+// NUL, so the end of `lower` differs from any byte of `name`.
+[[nodiscard]] bool is_named(std::string_view name, const char* lower) noexcept {
+    for (const char c : name) {
+        if ((c >= 'A' && c <= 'Z' ? char(c + 32) : c) != *lower++) return false;
     }
-    return true;
+    return *lower == '\0';
 }
 
 // RFC 9110 §5.6.2: tchar.
@@ -679,7 +679,7 @@ bool add_header(Parser& p, std::string_view value) {
     if (!is_token(name))
         return p.fail("the name must be a token: letters, digits and !#$%&'*+-.^_`|~");
     for (const Written& written : written_by_us) {
-        if (equal_ignoring_case(name, written.name)) return p.fail(written.reason);
+        if (is_named(name, written.name)) return p.fail(written.reason);
     }
     if (!is_field_value(tail(value, colon + 1))) return p.fail("the value {}", {field_value_rule});
     config.headers[config.header_count++] = value;
