@@ -1141,12 +1141,12 @@ struct Argument {
 [[nodiscard]] Argument split_argument(const char* text) noexcept {
     Argument argument;
     const std::string_view whole = text;
-    if (whole.starts_with("--") && whole.size() > 2) {
+    if (text[0] == '-' && text[1] == '-' && text[2] != '\0') {
         const std::size_t equals = whole.find('=');
         argument.name = head(whole, equals);
         if (equals != npos) argument.value = text + equals + 1;
         argument.flag = find_long(tail(argument.name, 2));
-    } else if (whole.size() >= 2 && text[0] == '-' && text[1] != '-') {
+    } else if (text[0] == '-' && text[1] != '-' && text[1] != '\0') {
         argument.name = head(whole, 2);
         argument.flag = find_short(text[1]);
         if (text[2] != '\0') argument.value = text + 2;
@@ -1178,8 +1178,8 @@ bool parse_arguments(Parser& p, int argc, const char* const* argv) {
         if (takes_value && value == nullptr && i + 1 < argc) value = argv[++i];
         Origin& origin = p.origin_of(flag);
         origin = {value != nullptr ? value : "", true, false, takes_value && value != nullptr};
-        if (!takes_value && value != nullptr) return p.fail_at(&flag, "takes no value");
-        if (takes_value && value == nullptr) return p.fail_at(&flag, "needs a value");
+        if (takes_value != (value != nullptr))
+            return p.fail_at(&flag, takes_value ? "needs a value" : "takes no value");
         if (!apply(p, flag, origin.value) || p.result.outcome != ParseOutcome::run) return false;
     }
     return true;
