@@ -1187,10 +1187,12 @@ bool parse_arguments(Parser& p, int argc, const char* const* argv) {
 
 [[nodiscard]] std::optional<std::string_view> find_variable(const char* const* environment,
                                                             std::string_view name) noexcept {
+    // `name` holds no NUL, so a shorter entry stops the match at its end.
     for (; environment != nullptr && *environment != nullptr; ++environment) {
-        const std::string_view entry = *environment;
-        if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
-            return tail(entry, name.size() + 1);
+        const char* entry = *environment;
+        std::size_t i = 0;
+        while (i < name.size() && entry[i] == name[i]) ++i;
+        if (i == name.size() && entry[i] == '=') return std::string_view(entry + i + 1);
     }
     return std::nullopt;
 }
