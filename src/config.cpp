@@ -534,11 +534,13 @@ bool set_limit(Parser& p, std::string_view value) {
 bool add_listen(Parser& p, std::string_view value) {
     Config& config = p.config;
     if (config.listen_count == listen_max) return p.fail("at most {} addresses", {listen_max});
-    ListenAddress address;
+    // Parsed in place, into the next entry as Config cleared it: a usage error ends parsing, so
+    // an entry left half written is never counted or reused.
+    ListenAddress& address = config.listen[config.listen_count];
     if (!parse_address(p, value, address)) return false;
     // SO_REUSEPORT would let both bind and split the connections between them.
     if (address.port != 0 && is_listed(config, address)) return p.fail("given twice");
-    config.listen[config.listen_count++] = address;
+    ++config.listen_count;
     return true;
 }
 
@@ -753,7 +755,7 @@ bool add_ready_condition(Parser& p, std::string_view value) {
     Config& config = p.config;
     if (config.ready_count == ready_conditions_max)
         return p.fail("at most {} conditions", {ready_conditions_max});
-    ReadyCondition condition;
+    ReadyCondition& condition = config.ready_when[config.ready_count];  // as in add_listen
     if (value.starts_with("file:") && value.size() > 5) {
         condition.path = tail(value, 5);
     } else if (value.starts_with("tcp:")) {
@@ -763,7 +765,7 @@ bool add_ready_condition(Parser& p, std::string_view value) {
     } else {
         return p.fail("must be file:PATH or tcp:ADDR:PORT, like tcp:127.0.0.1:5432");
     }
-    config.ready_when[config.ready_count++] = condition;
+    ++config.ready_count;
     return true;
 }
 
