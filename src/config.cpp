@@ -87,8 +87,9 @@ struct Part {
     Part(FlagName flag) noexcept : kind(Kind::flag_name), from_env(flag.from_env), text(flag.name) {}
 
     Kind kind;
-    Unit unit = Unit::count;  // of an amount
-    bool from_env = false;    // of a flag name
+    // Each set only by its own kind's constructor: a Part is built at every call site.
+    Unit unit;      // of an amount
+    bool from_env;  // of a flag name
     union {
         std::string_view text;  // text, shown
         std::uint64_t number;   // number, amount, error
