@@ -84,7 +84,8 @@ struct Part {
     Part(Amount amount) noexcept : kind(Kind::amount), unit(amount.unit), number(amount.value) {}
     Part(Choices choices) noexcept : kind(Kind::choices), choices(choices.choices) {}
     Part(Errno error) noexcept : kind(Kind::error), number(std::uint64_t(error.number)) {}
-    Part(FlagName flag) noexcept : kind(Kind::flag_name), from_env(flag.from_env), text(flag.name) {}
+    Part(FlagName flag) noexcept
+        : kind(Kind::flag_name), from_env(flag.from_env), text(flag.name) {}
 
     Kind kind;
     // Each set only by its own kind's constructor: a Part is built at every call site.
@@ -1083,8 +1084,8 @@ constexpr std::array<LimitRule, limit_count> limit_rules = [] {
     return compact;
 }();
 
-// Every name fits parse_environment's buffer, every limit its field, and the one without a 32-bit field is
-// body_bytes_max (LimitRule's null field), whose ceiling limit_max knows.
+// Every name fits parse_environment's buffer, every limit its field, and the one without a 32-bit
+// field is body_bytes_max (LimitRule's null field), whose ceiling limit_max knows.
 constexpr bool flags_fit() {
     for (const FlagSpec& spec : flag_specs) {
         const LimitSpec& rule = spec.limit;
