@@ -30,6 +30,7 @@ namespace {
 constexpr std::size_t npos = std::string_view::npos;
 constexpr std::string_view env_prefix = "URING_OKAY_";
 constexpr std::uint16_t default_port = 8080;
+constexpr std::size_t env_name_bytes_max = 48;          // URING_OKAY_NAME and its NUL
 constexpr std::size_t shown_bytes_max = 80;             // of a value echoed in a message
 constexpr std::uint64_t request_line_bytes_floor = 16;  // limits_related_validly's
 constexpr std::uint64_t day_ms = 86'400'000;            // the longest timeout anyone means
@@ -67,11 +68,15 @@ struct Choice {
 struct Choices {  // "a, b or c"
     std::span<const Choice> choices;
 };
+struct FlagName {  // --name, or URING_OKAY_NAME
+    std::string_view name;
+    bool from_env;
+};
 
 // What fills a "{}" in a message. One function writes every message (Parser::fail_at), so a call
 // site costs a pointer and a few stores rather than a template copy of its own.
 struct Part {
-    enum class Kind : std::uint8_t { text, number, shown, amount, choices, error };
+    enum class Kind : std::uint8_t { text, number, shown, amount, choices, error, flag_name };
     Part(std::string_view text) noexcept : kind(Kind::text), text(text) {}
     Part(const char* text) noexcept : Part(std::string_view(text)) {}
     Part(std::uint64_t number) noexcept : kind(Kind::number), number(number) {}
@@ -79,9 +84,13 @@ struct Part {
     Part(Amount amount) noexcept : kind(Kind::amount), unit(amount.unit), number(amount.value) {}
     Part(Choices choices) noexcept : kind(Kind::choices), choices(choices.choices) {}
     Part(Errno error) noexcept : kind(Kind::error), number(std::uint64_t(error.number)) {}
+    Part(FlagName flag) noexcept
+        : kind(Kind::flag_name), from_env(flag.from_env), text(flag.name) {}
 
     Kind kind;
-    Unit unit = Unit::count;  // of an amount
+    // Each set only by its own kind's constructor: a Part is built at every call site.
+    Unit unit;      // of an amount
+    bool from_env;  // of a flag name
     union {
         std::string_view text;  // text, shown
         std::uint64_t number;   // number, amount, error
@@ -134,6 +143,17 @@ void add_amount(Text& text, Unit unit, std::uint64_t n) noexcept {
     }
 }
 
+// --name, or as the environment spells it: URING_OKAY_ and the name in upper case with '_' for
+// '-', like URING_OKAY_HEADER_BYTES_MAX.
+void add_flag_name(Text& text, std::string_view name, bool from_env) noexcept {
+    if (!from_env) {
+        text.add("--").add(name);
+        return;
+    }
+    text.add(env_prefix);
+    for (const char c : name) text.push(c == '-' ? '_' : c >= 'a' && c <= 'z' ? char(c - 32) : c);
+}
+
 void add_part(Text& text, const Part& part) noexcept {
     switch (part.kind) {
         case Part::Kind::text:
@@ -151,6 +171,9 @@ void add_part(Text& text, const Part& part) noexcept {
         case Part::Kind::error:
             text.add_errno(int(part.number));
             return;
+        case Part::Kind::flag_name:
+            add_flag_name(text, part.text, part.from_env);
+            return;
         case Part::Kind::choices:  // "a, b or c"
             for (std::size_t i = 0; i < part.choices.size(); ++i) {
                 if (i > 0) text.add(i + 1 == part.choices.size() ? " or " : ", ");
@@ -159,23 +182,6 @@ void add_part(Text& text, const Part& part) noexcept {
             return;
     }
 }
-
-// URING_OKAY_ and the flag's name in upper case with '_' for '-': URING_OKAY_HEADER_BYTES_MAX.
-class EnvName {
-public:
-    explicit EnvName(std::string_view flag_name) noexcept {
-        Text text{text_, sizeof text_};
-        text.add(env_prefix);
-        for (const char c : flag_name)
-            text.push(c == '-' ? '_' : c >= 'a' && c <= 'z' ? char(c - 32) : c);
-        bytes_ = text.bytes();
-    }
-    [[nodiscard]] std::string_view view() const noexcept { return {text_, bytes_}; }
-
-private:
-    char text_[48];
-    std::size_t bytes_ = 0;
-};
 
 struct Parser;
 using Handler = bool (*)(Parser& p, std::string_view value);  // false after a usage error
@@ -228,12 +234,11 @@ constexpr std::size_t flags_max = 56;
 [[nodiscard]] std::size_t index_of(const Flag& flag) noexcept;
 
 void add_origin(Text& text, const Flag& flag, const Origin& origin) noexcept {
-    if (origin.from_env) {
-        add_shown(text.add(EnvName{flag.name()}.view()).push('='), origin.value);
-        return;
-    }
-    text.add("--").add(flag.name());
-    if (origin.has_value) add_shown(text.push(' '), origin.value);
+    add_flag_name(text, flag.name(), origin.from_env);
+    if (origin.from_env)
+        add_shown(text.push('='), origin.value);
+    else if (origin.has_value)
+        add_shown(text.push(' '), origin.value);
 }
 
 struct Parser {
@@ -357,13 +362,13 @@ bool fail_range(Parser& p, Unit unit, std::uint64_t min, std::uint64_t max) noex
     return std::uint16_t(*number);
 }
 
-[[nodiscard]] bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
-    if (a.size() != b.size()) return false;
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c + 32) : c; };
-        if (lower(a[i]) != lower(b[i])) return false;
+// `name` is `lower`, a lower-case C string, whatever the case of its letters. A token holds no
+// NUL, so the end of `lower` differs from any byte of `name`.
+[[nodiscard]] bool is_named(std::string_view name, const char* lower) noexcept {
+    for (const char c : name) {
+        if ((c >= 'A' && c <= 'Z' ? char(c + 32) : c) != *lower++) return false;
     }
-    return true;
+    return *lower == '\0';
 }
 
 // RFC 9110 §5.6.2: tchar.
@@ -444,41 +449,40 @@ bool set_limit(Parser& p, std::string_view value) {
 // may be an IPv4 address instead; one "::" stands for one or more zero groups.
 [[nodiscard]] bool parse_ipv6(const char* text, std::uint8_t (&address)[16]) noexcept {
     std::uint8_t bytes[16] = {};
-    int groups = 0;  // in `bytes`, counting one for the gap
-    int gap = -1;    // the group "::" stands at
+    int used = 0;  // of `bytes`
+    int gap = -1;  // where "::" stands in `bytes`
     // A leading ':' only as "::".
     if (*text == ':' && *++text != ':') return false;
     for (;;) {
         if (*text == ':' && gap < 0) {  // the second ':' of "::"
-            gap = groups++;
+            gap = used;
             if (*++text == '\0') break;
             continue;
         }
-        if (groups == 8) return false;
+        if (used == 16) return false;
         int digits = 0;
         unsigned value = 0;
         for (int digit = 0; (digit = hex_value(text[digits])) >= 0; ++digits)
             value = value * 16 + unsigned(digit);
         if (text[digits] == '.') {  // the IPv4 address, last
-            if (groups > 6 || !parse_ipv4(text, bytes + 2 * groups)) return false;
-            groups += 2;
+            if (used > 12 || !parse_ipv4(text, bytes + used)) return false;
+            used += 4;
             break;
         }
         if (digits == 0 || digits > 4) return false;
-        bytes[2 * groups] = std::uint8_t(value >> 8);
-        bytes[2 * groups + 1] = std::uint8_t(value);
-        ++groups;
+        bytes[used++] = std::uint8_t(value >> 8);
+        bytes[used++] = std::uint8_t(value);
         text += digits;
         if (*text == '\0') break;
         if (*text++ != ':') return false;
     }
-    if (groups > 8 || (gap < 0 && groups != 8)) return false;
-    // The groups after the gap move to the end; those it stands for stay zero.
-    const int front = gap < 0 ? groups : gap;
-    const int back = gap < 0 ? 0 : groups - gap - 1;
+    // "::" stands for one zero group or more.
+    if (gap < 0 ? used != 16 : used > 14) return false;
+    if (gap < 0) gap = used;
+    // The bytes after the gap move to the end; those it stands for stay zero.
     std::memset(address, 0, sizeof address);
-    std::memcpy(address, bytes, std::size_t(2 * front));
-    std::memcpy(address + 16 - 2 * back, bytes + 2 * (groups - back), std::size_t(2 * back));
+    std::memcpy(address, bytes, std::size_t(gap));
+    std::memcpy(address + 16 - (used - gap), bytes + gap, std::size_t(used - gap));
     return true;
 }
 
@@ -532,11 +536,13 @@ bool set_limit(Parser& p, std::string_view value) {
 bool add_listen(Parser& p, std::string_view value) {
     Config& config = p.config;
     if (config.listen_count == listen_max) return p.fail("at most {} addresses", {listen_max});
-    ListenAddress address;
+    // Parsed in place, into the next entry as Config cleared it: a usage error ends parsing, so
+    // an entry left half written is never counted or reused.
+    ListenAddress& address = config.listen[config.listen_count];
     if (!parse_address(p, value, address)) return false;
     // SO_REUSEPORT would let both bind and split the connections between them.
     if (address.port != 0 && is_listed(config, address)) return p.fail("given twice");
-    config.listen[config.listen_count++] = address;
+    ++config.listen_count;
     return true;
 }
 
@@ -615,10 +621,7 @@ enum class Claim : std::uint8_t { take, leave, refused };
     }
     const bool held_from_env = p.origin_of(*holder).from_env;
     if (p.origin_of(*p.flag).from_env && !held_from_env) return Claim::leave;
-    if (held_from_env)
-        (void)p.fail("cannot be combined with {}", {EnvName{holder->name()}.view()});
-    else
-        (void)p.fail("cannot be combined with --{}", {holder->name()});
+    (void)p.fail("cannot be combined with {}", {FlagName{holder->name(), held_from_env}});
     return Claim::refused;
 }
 
@@ -680,7 +683,7 @@ bool add_header(Parser& p, std::string_view value) {
     if (!is_token(name))
         return p.fail("the name must be a token: letters, digits and !#$%&'*+-.^_`|~");
     for (const Written& written : written_by_us) {
-        if (equal_ignoring_case(name, written.name)) return p.fail(written.reason);
+        if (is_named(name, written.name)) return p.fail(written.reason);
     }
     if (!is_field_value(tail(value, colon + 1))) return p.fail("the value {}", {field_value_rule});
     config.headers[config.header_count++] = value;
@@ -708,8 +711,9 @@ bool add_header(Parser& p, std::string_view value) {
     // Kept sorted, so the framer can narrow the candidates byte by byte.
     std::uint8_t at = 0;
     for (std::uint8_t i = 0; i < routes.count; ++i) {
-        if (routes.paths[i] == path) return p.fail("{} already has an answer", {path});
-        at += routes.paths[i] < path;
+        const int order = routes.paths[i].compare(path);
+        if (order == 0) return p.fail("{} already has an answer", {path});
+        at += order < 0;
     }
     for (std::uint8_t i = routes.count++; i > at; --i) {
         routes.paths[i] = routes.paths[i - 1];
@@ -753,7 +757,7 @@ bool add_ready_condition(Parser& p, std::string_view value) {
     Config& config = p.config;
     if (config.ready_count == ready_conditions_max)
         return p.fail("at most {} conditions", {ready_conditions_max});
-    ReadyCondition condition;
+    ReadyCondition& condition = config.ready_when[config.ready_count];  // as in add_listen
     if (value.starts_with("file:") && value.size() > 5) {
         condition.path = tail(value, 5);
     } else if (value.starts_with("tcp:")) {
@@ -763,7 +767,7 @@ bool add_ready_condition(Parser& p, std::string_view value) {
     } else {
         return p.fail("must be file:PATH or tcp:ADDR:PORT, like tcp:127.0.0.1:5432");
     }
-    config.ready_when[config.ready_count++] = condition;
+    ++config.ready_count;
     return true;
 }
 
@@ -783,14 +787,21 @@ bool set_drain_delay(Parser& p, std::string_view value) {
     return set_duration(p, value, p.config.drain_delay_ms);
 }
 
+// The route answering `path`, numbered as the framer numbers routes, or 0 for none: a route's path
+// is never empty, so an unset path finds none.
+[[nodiscard]] std::uint8_t route_of(const Routes& routes, std::string_view path) noexcept {
+    for (std::uint8_t i = 0; i < routes.count; ++i) {
+        if (routes.paths[i] == path) return i + 1;
+    }
+    return 0;
+}
+
 // The health, ready and metrics routes, by path: each was added among the others.
 void find_routes(Parser& p) noexcept {
     Routes& routes = p.config.routes;
-    for (std::uint8_t i = 0; i < routes.count; ++i) {
-        if (!p.health_path.empty() && routes.paths[i] == p.health_path) routes.health = i + 1;
-        if (!p.ready_path.empty() && routes.paths[i] == p.ready_path) routes.ready = i + 1;
-        if (!p.metrics_path.empty() && routes.paths[i] == p.metrics_path) routes.metrics = i + 1;
-    }
+    routes.health = route_of(routes, p.health_path);
+    routes.ready = route_of(routes, p.ready_path);
+    routes.metrics = route_of(routes, p.metrics_path);
 }
 
 bool set_user(Parser& p, std::string_view value) {
@@ -1073,12 +1084,13 @@ constexpr std::array<LimitRule, limit_count> limit_rules = [] {
     return compact;
 }();
 
-// Every name fits EnvName, every limit its field, and the one without a 32-bit field is
-// body_bytes_max (LimitRule's null field), whose ceiling limit_max knows.
+// Every name fits parse_environment's buffer, every limit its field, and the one without a 32-bit
+// field is body_bytes_max (LimitRule's null field), whose ceiling limit_max knows.
 constexpr bool flags_fit() {
     for (const FlagSpec& spec : flag_specs) {
         const LimitSpec& rule = spec.limit;
-        if (env_prefix.size() + std::string_view(spec.name).size() >= 48) return false;
+        if (env_prefix.size() + std::string_view(spec.name).size() >= env_name_bytes_max)
+            return false;
         if (rule.min > 0xffff'ffffu) return false;
         if (rule.field != nullptr && rule.max > 0xffff'ffffu) return false;
         const bool wide = rule.wide_field != nullptr;
@@ -1133,12 +1145,12 @@ struct Argument {
 [[nodiscard]] Argument split_argument(const char* text) noexcept {
     Argument argument;
     const std::string_view whole = text;
-    if (whole.starts_with("--") && whole.size() > 2) {
+    if (text[0] == '-' && text[1] == '-' && text[2] != '\0') {
         const std::size_t equals = whole.find('=');
         argument.name = head(whole, equals);
         if (equals != npos) argument.value = text + equals + 1;
         argument.flag = find_long(tail(argument.name, 2));
-    } else if (whole.size() >= 2 && text[0] == '-' && text[1] != '-') {
+    } else if (text[0] == '-' && text[1] != '-' && text[1] != '\0') {
         argument.name = head(whole, 2);
         argument.flag = find_short(text[1]);
         if (text[2] != '\0') argument.value = text + 2;
@@ -1159,17 +1171,19 @@ bool apply(Parser& p, const Flag& flag, std::string_view value) {
 bool parse_arguments(Parser& p, int argc, const char* const* argv) {
     for (int i = 1; i < argc; ++i) {
         const Argument argument = split_argument(argv[i]);
-        if (argument.name.empty()) return p.fail_plain("{}: unexpected argument", {Shown{argv[i]}});
-        if (argument.flag == nullptr)
-            return p.fail_plain("{}: unknown flag", {Shown{argument.name}});
+        if (argument.flag == nullptr) {
+            const bool flag_like = !argument.name.empty();
+            return p.fail_plain(flag_like ? "{}: unknown flag" : "{}: unexpected argument",
+                                {Shown{flag_like ? argument.name : argv[i]}});
+        }
         const Flag& flag = *argument.flag;
         const bool takes_value = flag.form == Form::value;
         const char* value = argument.value;
         if (takes_value && value == nullptr && i + 1 < argc) value = argv[++i];
         Origin& origin = p.origin_of(flag);
         origin = {value != nullptr ? value : "", true, false, takes_value && value != nullptr};
-        if (!takes_value && value != nullptr) return p.fail_at(&flag, "takes no value");
-        if (takes_value && value == nullptr) return p.fail_at(&flag, "needs a value");
+        if (takes_value != (value != nullptr))
+            return p.fail_at(&flag, takes_value ? "needs a value" : "takes no value");
         if (!apply(p, flag, origin.value) || p.result.outcome != ParseOutcome::run) return false;
     }
     return true;
@@ -1177,10 +1191,12 @@ bool parse_arguments(Parser& p, int argc, const char* const* argv) {
 
 [[nodiscard]] std::optional<std::string_view> find_variable(const char* const* environment,
                                                             std::string_view name) noexcept {
+    // `name` holds no NUL, so a shorter entry stops the match at its end.
     for (; environment != nullptr && *environment != nullptr; ++environment) {
-        const std::string_view entry = *environment;
-        if (entry.size() > name.size() && entry.starts_with(name) && entry[name.size()] == '=')
-            return tail(entry, name.size() + 1);
+        const char* entry = *environment;
+        std::size_t i = 0;
+        while (i < name.size() && entry[i] == name[i]) ++i;
+        if (i == name.size() && entry[i] == '=') return std::string_view(entry + i + 1);
     }
     return std::nullopt;
 }
@@ -1190,8 +1206,10 @@ bool parse_environment(Parser& p, const char* const* environment) {
     for (const Flag& flag : flags) {
         Origin& origin = p.origin_of(flag);
         if (flag.form == Form::action || origin.given) continue;
-        const std::optional<std::string_view> value =
-            find_variable(environment, EnvName{flag.name()}.view());
+        char name[env_name_bytes_max];
+        Text text{name};
+        add_flag_name(text, flag.name(), true);
+        const std::optional<std::string_view> value = find_variable(environment, text.view());
         if (!value) continue;
         origin = {*value, true, true, true};
         if (flag.form == Form::toggle) {
@@ -1215,8 +1233,7 @@ bool listen_by_default(Parser& p, const char* const* environment) {
             return p.fail_plain("PORT={}: must be a whole number from 0 to 65535", {Shown{*text}});
         port = *number;
     }
-    ListenAddress& address = config.listen[0];
-    address = ListenAddress{};
+    ListenAddress& address = config.listen[0];  // as Config made it: nothing was listed
     address.family = AF_INET;
     address.port = port;
     Text{address.text, sizeof address.text}.add("0.0.0.0:").add(std::uint64_t{port});
@@ -1230,9 +1247,11 @@ bool check_order(Parser& p, const Flag& smaller, const Flag& larger) {
     const std::uint64_t small = limit_value(p.config.limits, rule_of(smaller));
     const std::uint64_t large = limit_value(p.config.limits, rule_of(larger));
     if (small <= large) return true;
-    if (p.origin_of(smaller).given || !p.origin_of(larger).given)
-        return p.fail_at(&smaller, "must not exceed --{} ({})", {larger.name(), large});
-    return p.fail_at(&larger, "must be at least --{} ({})", {smaller.name(), small});
+    const bool blame_larger = !p.origin_of(smaller).given && p.origin_of(larger).given;
+    const Flag& other = blame_larger ? smaller : larger;
+    return p.fail_at(blame_larger ? &larger : &smaller,
+                     blame_larger ? "must be at least --{} ({})" : "must not exceed --{} ({})",
+                     {other.name(), blame_larger ? small : large});
 }
 
 bool check_limits(Parser& p) {
@@ -1270,7 +1289,6 @@ bool fail_errno(Parser& p, int number) {
 }
 
 bool read_body_file(Parser& p) {
-    p.flag = p.body_flag;
     // The path is the tail of an argv or environ string, so a NUL ends it. O_NONBLOCK: a FIFO
     // must not hold up start-up; it is refused below as not a regular file.
     const int fd = open(p.body_path.data(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
@@ -1300,7 +1318,6 @@ bool read_body_file(Parser& p) {
 // Exactly `bytes` bytes: the alphabet and digits, line after line.
 bool generate_body(Parser& p, std::uint64_t bytes) {
     constexpr std::string_view line = "abcdefghijklmnopqrstuvwxyz0123456789\n";
-    p.flag = p.body_flag;
     char* data = static_cast<char*>(std::malloc(bytes + 1));
     if (data == nullptr) return fail_errno(p, ENOMEM);
     std::uint64_t filled = bytes < line.size() ? bytes : line.size();
@@ -1315,8 +1332,10 @@ bool generate_body(Parser& p, std::uint64_t bytes) {
     return true;
 }
 
-// Last, so that nothing is read or allocated for a command line that fails.
+// Last, so that nothing is read or allocated for a command line that fails. Messages name the
+// flag that holds the body.
 bool make_body(Parser& p) {
+    p.flag = p.body_flag;
     if (!p.body_path.empty()) return read_body_file(p);
     if (p.body_bytes) return generate_body(p, *p.body_bytes);
     return true;

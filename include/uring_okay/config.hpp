@@ -45,7 +45,7 @@ struct ReadyCondition {
 
 // What a --route answers: its status, and its body (the reason phrase when none was given).
 struct RouteAnswer {
-    std::uint16_t status = 200;
+    std::uint16_t status = 0;  // always given: zero lets Config clear route_answers whole
     std::string_view body;
 };
 
