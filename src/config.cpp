@@ -77,15 +77,19 @@ struct FlagName {  // --name, or URING_OKAY_NAME
 // site costs a pointer and a few stores rather than a template copy of its own.
 struct Part {
     enum class Kind : std::uint8_t { text, number, shown, amount, choices, error, flag_name };
+    // NOLINTBEGIN(clang-analyzer-optin.cplusplus.UninitializedObject): unit and from_env are
+    // read only for the kinds whose constructors set them; setting them in every constructor
+    // would cost a store at each of the call sites.
     Part(std::string_view text) noexcept : kind(Kind::text), text(text) {}
     Part(const char* text) noexcept : Part(std::string_view(text)) {}
     Part(std::uint64_t number) noexcept : kind(Kind::number), number(number) {}
-    Part(Shown shown) noexcept : kind(Kind::shown), text(shown.value) {}
+    Part(const Shown& shown) noexcept : kind(Kind::shown), text(shown.value) {}
     Part(Amount amount) noexcept : kind(Kind::amount), unit(amount.unit), number(amount.value) {}
     Part(Choices choices) noexcept : kind(Kind::choices), choices(choices.choices) {}
     Part(Errno error) noexcept : kind(Kind::error), number(std::uint64_t(error.number)) {}
-    Part(FlagName flag) noexcept
+    Part(const FlagName& flag) noexcept
         : kind(Kind::flag_name), from_env(flag.from_env), text(flag.name) {}
+    // NOLINTEND(clang-analyzer-optin.cplusplus.UninitializedObject)
 
     Kind kind;
     // Each set only by its own kind's constructor: a Part is built at every call site.
@@ -1047,9 +1051,10 @@ constexpr PackedFlags<text_bytes, handler_count> pack_flags() {
     return packed;
 }
 constexpr auto packed_flags_sized = pack_flags<8192, 64>();
-static_assert(packed_flags_sized.bytes < 8192 && packed_flags_sized.handlers_used < 64);
-constexpr auto packed_flags =
-    pack_flags<packed_flags_sized.bytes, packed_flags_sized.handlers_used>();
+constexpr std::size_t flag_text_bytes = packed_flags_sized.bytes;
+constexpr std::size_t flag_handler_count = packed_flags_sized.handlers_used;
+static_assert(flag_text_bytes < 8192 && flag_handler_count < 64);
+constexpr auto packed_flags = pack_flags<flag_text_bytes, flag_handler_count>();
 constexpr auto flags = packed_flags.flags;
 constexpr auto flag_text = packed_flags.text;
 constexpr auto handlers = packed_flags.handlers;

@@ -19,7 +19,7 @@ bool EngineCore::build() noexcept {
 }
 
 void EngineCore::open(Slot& slot, int fd) noexcept {
-    const std::uint32_t index = slots_.index(slot);
+    const std::uint32_t index = slot.index;
     slot.connection.open(fd, now_ms_, answers_.knob_scratch(index));
     if (setup_.access_log != nullptr) setup_.access_log->note_peer(index, fd);
     if (lame_duck_ || draining_) slot.connection.answer_unavailable(lame_duck_);

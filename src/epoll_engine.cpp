@@ -245,7 +245,7 @@ void EpollEngine::on_accepted(int fd) noexcept {
     }
     counters_.accepted.add();
     open(*slot, fd);
-    const std::uint64_t data = pack(Source::connection, slots_.index(*slot), slot->generation);
+    const std::uint64_t data = pack(Source::connection, slot->index, slot->generation);
     if (watch_fd(fd, EPOLLIN | EPOLLRDHUP, data)) {
         return close(*slot, counters_.accept_errors);  // ENOMEM, or fs.epoll.max_user_watches
     }
@@ -378,7 +378,7 @@ bool EpollEngine::send_owed(Slot& slot) noexcept {
             const Finished finished =
                 connection.on_sent(std::uint32_t(sent), now_ms_, answers_, counters_);
             if (setup_.access_log != nullptr) {
-                setup_.access_log->record(slots_.index(slot), finished, counters_);
+                setup_.access_log->record(slot.index, finished, counters_);
             }
             continue;
         }
@@ -401,7 +401,7 @@ void EpollEngine::queue_delay(Slot& slot, std::uint32_t delay_ms) noexcept {
     if (delayed_count_ == limits_.connections_max) drop_closed_delays();
     UO_ASSERT(delayed_count_ < limits_.connections_max);  // live entries: one per connection
     slot.engine_state |= state::delaying;
-    if (push_delay({slots_.index(slot), slot.generation, precise_ms() + delay_ms}) == 0) {
+    if (push_delay({slot.index, slot.generation, precise_ms() + delay_ms}) == 0) {
         arm_delay();  // the earliest changed
     }
 }
@@ -502,7 +502,7 @@ void EpollEngine::watch(Slot& slot) noexcept {
     if ((bits & (state::watching_in | state::watching_out)) == watching) return;
     epoll_event event{};
     event.events = (in ? EPOLLIN | EPOLLRDHUP : 0u) | (out ? EPOLLOUT : 0u);
-    event.data.u64 = pack(Source::connection, slots_.index(slot), slot.generation);
+    event.data.u64 = pack(Source::connection, slot.index, slot.generation);
     if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, slot.connection.fd, &event) != 0) {
         return close(slot, counters_.closed_errors);  // ENOMEM: we could not keep track of it
     }

@@ -126,7 +126,7 @@ void add_value(Text& out, std::uint64_t number, bool seconds) noexcept {
 [[nodiscard]] constexpr std::size_t series_of(const Family& family) noexcept {
     const std::string_view text = family.text;
     const std::size_t label_at = text.find('\n');
-    if (label_at == text.npos) return 1;
+    if (label_at == std::string_view::npos) return 1;
     std::size_t spaces = 0;
     for (const char c : text.substr(label_at)) spaces += c == ' ';
     return spaces;
@@ -144,11 +144,12 @@ void add_family(Text& out, const Family& family, CountersTable table) noexcept {
     const std::size_t help_end = text.find('\n');
     const std::string_view name = text.substr(0, text.find(' '));
     constexpr auto prefix = "uring_okay_"sv;  // of every series' name
-    constexpr auto help_start = "# HELP uring_okay_"sv, type_start = "# TYPE uring_okay_"sv;
+    constexpr auto help_start = "# HELP uring_okay_"sv;
+    constexpr auto type_start = "# TYPE uring_okay_"sv;
     static_assert(help_start.ends_with(prefix) && type_start.ends_with(prefix));
     out.add(help_start).add(text.substr(0, help_end)).add("\n"sv);
     out.add(type_start).add(name).add(family.gauge ? " gauge\n"sv : " counter\n"sv);
-    const bool labelled = help_end != text.npos;
+    const bool labelled = help_end != std::string_view::npos;
     std::string_view values = labelled ? text.substr(help_end + 1) : ""sv;
     const std::string_view label = next_word(values);
     const bool seconds = family.read == Read::cpu_seconds;

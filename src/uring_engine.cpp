@@ -97,8 +97,8 @@ private:
     void close(Slot& slot, Counter& reason) noexcept;
     void finish_close(Slot& slot) noexcept;
     void sweep() noexcept;
-    [[nodiscard]] std::uint64_t cookie(Op op, const Slot& slot) const noexcept {
-        return pack({op, slot.generation, slots_.index(slot)});
+    [[nodiscard]] static std::uint64_t cookie(Op op, const Slot& slot) noexcept {
+        return pack({op, slot.generation, slot.index});
     }
 
     std::uint32_t features_off_;
@@ -259,7 +259,7 @@ void UringEngine::on_recv(Cookie cookie, const io_uring_cqe& cqe) noexcept {
         // A client that pipelines without reading: stop reading until it catches up.
         s.engine_state |= in_flight::paused;
         counters_.reads_paused.add();
-        if (!ended) arm_cancel(this->cookie(Op::recv, s), pack({Op::cancel, 0, 0}));
+        if (!ended) arm_cancel(UringEngine::cookie(Op::recv, s), pack({Op::cancel, 0, 0}));
     }
     const bool reading = cqe.res != 0 && !(s.engine_state & in_flight::paused);
     if (ended && reading) {
@@ -279,7 +279,7 @@ void UringEngine::send_owed(Slot& slot) noexcept {
         // --delay: a ring timeout, never a sleeping thread; one batch at a time keeps order.
         // The kernel reads the time when the entry is submitted, after this loop: each
         // connection has its own.
-        __kernel_timespec& when = delays_[slots_.index(slot)];
+        __kernel_timespec& when = delays_[slot.index];
         when = {delay_ms / 1000, std::int64_t(delay_ms % 1000) * 1'000'000};
         arm_timeout(&when, cookie(Op::delay, slot));
         slot.engine_state |= in_flight::delay;

@@ -64,7 +64,7 @@ public:
         slot.used = false;
         slot.generation = (slot.generation + 1) & generation_mask;
         slot.next_free = first_free_;
-        first_free_ = index(slot);
+        first_free_ = slot.index;
         --used_;
     }
 
@@ -75,7 +75,6 @@ public:
         return slot.used && slot.generation == generation ? &slot : nullptr;
     }
 
-    [[nodiscard]] std::uint32_t index(const Slot& slot) const noexcept { return slot.index; }
     [[nodiscard]] std::uint32_t used() const noexcept { return used_; }
 
     // Every open connection; bounded by the highest slot ever used.
