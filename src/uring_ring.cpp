@@ -130,14 +130,11 @@ void BufferRing::recycle(std::uint16_t id) noexcept {
 namespace {
 
 // Multishot recv arrived in 6.0; there is no opcode to probe for it. "6.1.0-18-amd64": 6.
-unsigned kernel_major() {
+std::uint64_t kernel_major() {
     utsname name{};
     if (uname(&name) != 0) return 0;
-    unsigned major = 0;
-    for (const char* c = name.release; *c >= '0' && *c <= '9' && major < 1000; ++c) {
-        major = major * 10 + unsigned(*c - '0');
-    }
-    return major;
+    std::size_t digits = 0;
+    return leading_decimal(name.release, digits);
 }
 
 const char* setup_cause(int error) {
