@@ -210,7 +210,7 @@ Answer format_answer(const ResponseSpec& spec, Kind kind,
 
 // How many answers of a kind one batch holds: under batch_bytes_max, never under one.
 [[nodiscard]] std::uint32_t copies_of(Kind kind, std::uint64_t bytes, std::uint32_t batch_count) {
-    if (is_error(kind)) return 1;  // the connection closes after one
+    if (closes_after(kind)) return 1;  // the connection closes after one: never a batch
     const std::uint64_t fit = Responses::batch_bytes_max / bytes;
     if (fit < 1) return 1;
     return fit < batch_count ? std::uint32_t(fit) : batch_count;
@@ -310,7 +310,9 @@ bool Responses::build(const ResponseSpec& spec, std::uint32_t batch_count,
         UO_ASSERT(answer.bytes == layout[index].bytes);  // measured and written the same way
         repeat(first, layout[index].bytes, layout[index].copies);
     }
-    std::memcpy(arena_ + generation_bytes_, arena_, generation_bytes_);
+    // The spare generation is copied at the first refresh_date(), a second later: an engine
+    // thread's start-up is mostly first touches of fresh pages, and these were half of them.
+    spare_written_ = false;
     current_ = 0;
     date_ = spec.date && !spec.minimal;
     date_seconds_ = unix_seconds;
@@ -339,6 +341,11 @@ bool Responses::refresh_date(std::int64_t unix_seconds) noexcept {
     if (in_flight_[spare] != 0) return false;  // still leaving: keep the old second a tick longer
     char date[imf_fixdate_bytes];
     format_imf_fixdate(unix_seconds, date);
+    if (!spare_written_) {
+        std::memcpy(arena_ + std::size_t(spare) * generation_bytes_,
+                    arena_ + std::size_t(current_) * generation_bytes_, generation_bytes_);
+        spare_written_ = true;
+    }
     write_dates(spare, date);
     current_ = spare;
     date_seconds_ = unix_seconds;

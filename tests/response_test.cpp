@@ -231,6 +231,18 @@ TEST(Responses, TakeIsClippedToBatchCount) {
     responses.release(error.generation);
 }
 
+// A connection ends after a closing answer, so there is never a second one to batch.
+TEST(Responses, OnlyKeepAliveKindsAreBatched) {
+    Built built{ResponseSpec{}, 16};
+    for (const Kind kind : all_kinds) {
+        const std::uint32_t expected = closes_after(kind) ? 1 : 16;
+        EXPECT_EQ(built.responses.batch_max(kind), expected) << int(kind);
+        const Responses::Batch batch = built.responses.take(kind, 1000);
+        EXPECT_EQ(batch.count, expected) << int(kind);
+        built.responses.release(batch.generation);
+    }
+}
+
 TEST(Responses, BatchStaysUnderBatchBytesMax) {
     const std::string body(10 * 1024, 'x');
     ResponseSpec spec;

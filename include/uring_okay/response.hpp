@@ -54,13 +54,13 @@ public:
     Responses& operator=(const Responses&) = delete;
     ~Responses();
 
-    // Formats every kind, `batch_count` copies of the repeating ones (fewer when one answer is
+    // Formats every kind, `batch_count` copies of the keep-alive ones (fewer when one answer is
     // large: a batch stays under batch_bytes_max, never under one copy). False when memory for
     // it cannot be had; nothing else can fail.
     [[nodiscard]] bool build(const ResponseSpec& spec, std::uint32_t batch_count,
                              std::int64_t unix_seconds) noexcept;
 
-    // Up to `count` answers of `kind` (errors and 503 are one answer: they close).
+    // Up to `count` answers of `kind` (a kind that closes the connection is one answer).
     [[nodiscard]] Batch take(Kind kind, std::uint32_t count) noexcept;
     void release(std::uint8_t generation) noexcept;
 
@@ -90,6 +90,7 @@ private:
     std::int64_t date_seconds_ = 0;
     std::uint8_t current_ = 0;
     bool date_ = false;
+    bool spare_written_ = false;  // the spare generation holds the answers (from the first refresh)
 };
 
 }  // namespace uring_okay
