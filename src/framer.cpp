@@ -15,6 +15,8 @@
 
 namespace uring_okay {
 
+using namespace std::string_view_literals;  // "text"sv: no strlen call where it is put
+
 enum class Framer::State : std::uint8_t {
     request_start,     // before a request line; empty lines (CRLF) are skipped
     request_start_lf,  // CR of an empty line seen
@@ -177,11 +179,11 @@ constexpr int hex_value(unsigned char c) {
 // Field names and list tokens we act on, lower case; matched one byte at a time.
 constexpr std::string_view field_name(Framer::Field field) {
     switch (field) {
-        case Framer::Field::host: return "host";
-        case Framer::Field::content_length: return "content-length";
-        case Framer::Field::connection: return "connection";
-        case Framer::Field::transfer_encoding: return "transfer-encoding";
-        case Framer::Field::expect: return "expect";
+        case Framer::Field::host: return "host"sv;
+        case Framer::Field::content_length: return "content-length"sv;
+        case Framer::Field::connection: return "connection"sv;
+        case Framer::Field::transfer_encoding: return "transfer-encoding"sv;
+        case Framer::Field::expect: return "expect"sv;
         case Framer::Field::other: break;
     }
     return {};
@@ -189,9 +191,9 @@ constexpr std::string_view field_name(Framer::Field field) {
 
 constexpr std::string_view method_name(std::uint8_t m) {
     switch (m) {
-        case method::head: return "HEAD";
-        case method::connect: return "CONNECT";
-        case method::options: return "OPTIONS";
+        case method::head: return "HEAD"sv;
+        case method::connect: return "CONNECT"sv;
+        case method::options: return "OPTIONS"sv;
         default: return {};
     }
 }
@@ -207,10 +209,10 @@ inline constexpr std::uint8_t continue_100 = 4;
 
 constexpr std::string_view token_name(std::uint8_t t) {
     switch (t) {
-        case token::close: return "close";
-        case token::keep_alive: return "keep-alive";
-        case token::chunked: return "chunked";
-        case token::continue_100: return "100-continue";
+        case token::close: return "close"sv;
+        case token::keep_alive: return "keep-alive"sv;
+        case token::chunked: return "chunked"sv;
+        case token::continue_100: return "100-continue"sv;
         default: return {};
     }
 }
