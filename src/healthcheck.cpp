@@ -312,12 +312,15 @@ int run_healthcheck(int argc, char** argv, const char* const* environment) noexc
     char text[768];
     Text error{text, sizeof text - 1};  // a usage error, on stderr
     error.add("uring-okay healthcheck: ");
+    const auto refuse = [&] {  // once `error` holds the rest of its line
+        write_line(STDERR_FILENO, text, error.bytes());
+        return unhealthy_exit;
+    };
     std::optional<std::string_view> timeout_text = find_variable(environment, timeout_variable);
     const int kept = take_timeout_flag(argc, argv, timeout_text);
     if (kept < 0) {
         error.add(timeout_flag).add(": needs a value");
-        write_line(STDERR_FILENO, text, error.bytes());
-        return unhealthy_exit;
+        return refuse();
     }
     std::uint32_t timeout_ms = check_timeout_ms_default;
     if (timeout_text) {
@@ -325,8 +328,7 @@ int run_healthcheck(int argc, char** argv, const char* const* environment) noexc
         if (!parsed) {
             error.add(timeout_flag).push(' ').add(*timeout_text);
             error.add(": must be a duration from 1ms to 3600s, like 500ms or 2s");
-            write_line(STDERR_FILENO, text, error.bytes());
-            return unhealthy_exit;
+            return refuse();
         }
         timeout_ms = *parsed;
     }
@@ -335,8 +337,7 @@ int run_healthcheck(int argc, char** argv, const char* const* environment) noexc
     const ParseResult parsed = parse_config(kept, argv, environment, config);
     if (parsed.outcome == ParseOutcome::usage_error) {
         error.add(parsed.message);
-        write_line(STDERR_FILENO, text, error.bytes());
-        return unhealthy_exit;
+        return refuse();
     }
     if (parsed.outcome != ParseOutcome::run) {
         write_all(STDOUT_FILENO, usage);

@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <span>
 
+#include "uring_okay/assert.hpp"
 #include "uring_okay/text.hpp"
 
 #if defined(__x86_64__)
@@ -195,7 +196,10 @@ static_assert(program_instructions_max <= program_max, "the allow-list outgrew p
 
 class Program {
 public:
-    void add(sock_filter instruction) noexcept { code_[size_++] = instruction; }
+    void add(sock_filter instruction) noexcept {
+        UO_ASSERT(size_ < program_max);  // program_instructions_max counts what rule() writes
+        code_[size_++] = instruction;
+    }
     void statement(std::uint16_t code, std::uint32_t k) noexcept { add(BPF_STMT(code, k)); }
     void jump(std::uint16_t code, std::uint32_t k, std::uint8_t yes, std::uint8_t no) noexcept {
         add(BPF_JUMP(code, k, yes, no));

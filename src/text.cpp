@@ -138,6 +138,11 @@ constexpr char known_words[] = UO_KNOWN_ERRNOS(UO_ERRNO_WORDS);
     return nullptr;
 }
 
+// The meaning that follows a name found by find_errno.
+[[nodiscard]] const char* meaning_after(const char* name) noexcept {
+    return name + std::strlen(name) + 1;
+}
+
 }  // namespace
 
 const char* errno_name(int error) noexcept {
@@ -147,12 +152,13 @@ const char* errno_name(int error) noexcept {
 
 const char* errno_meaning(int error) noexcept {
     const char* name = find_errno(error);
-    return name != nullptr ? name + std::strlen(name) + 1 : "";
+    return name != nullptr ? meaning_after(name) : "";
 }
 
 Text& Text::add_errno(int error) noexcept {
-    if (find_errno(error) == nullptr) return add("errno ").add(std::uint64_t(error));
-    return add(errno_name(error)).add(" (").add(errno_meaning(error)).push(')');
+    const char* name = find_errno(error);
+    if (name == nullptr) return add("errno ").add(std::uint64_t(error));
+    return add(name).add(" (").add(meaning_after(name)).push(')');
 }
 
 }  // namespace uring_okay

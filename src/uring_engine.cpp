@@ -213,7 +213,6 @@ void UringEngine::open_connection(int fd) noexcept {
         ::close(fd);  // the table is full: the client learns at once, not after a timeout
         return;
     }
-    if (!tick_armed_) answers_.refresh_date(realtime_seconds());  // idle until now
     open(*slot, fd);
     arm_recv(*slot);
     arm_tick();
@@ -372,8 +371,10 @@ void UringEngine::arm_timeout(__kernel_timespec* when, std::uint64_t data) noexc
     io_uring_sqe_set_data64(entry, data);
 }
 
+// The Date may be hours old after a quiet spell: refresh it before the first answer.
 void UringEngine::arm_tick() noexcept {
     if (tick_armed_) return;
+    answers_.refresh_date(realtime_seconds());
     arm_timeout(&tick_interval_, pack({Op::tick, 0, 0}));
     tick_armed_ = true;
 }
