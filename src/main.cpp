@@ -185,6 +185,16 @@ std::uint64_t leading_number(const char* text) {
     return leading_decimal(text, digits);
 }
 
+// SO_ACCEPTCONN: listen() was called; SO_TYPE: a stream, not a datagram socket.
+bool is_listening_stream(int fd) {
+    int type = 0;
+    int listening = 0;
+    socklen_t size = sizeof type;
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &size) != 0 || type != SOCK_STREAM) return false;
+    size = sizeof listening;
+    return getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &size) == 0 && listening != 0;
+}
+
 // systemd socket activation (sd_listen_fds(3)): LISTEN_PID names us, LISTEN_FDS counts the
 // listening sockets from fd 3. Thread 0 takes each; the others share it through a dup. The
 // addresses become the configured ones, for the start-up line. False when not activated.
@@ -211,6 +221,16 @@ bool take_activated_listeners(Config& config, Thread* threads, std::uint32_t thr
             die(1, "LISTEN_FDS: a passed fd is not open");
         ListenAddress& address = config.listen[a];
         const ListenAddress bound = socket_address(fd, false);
+        // Checked as sd_is_socket does: a closed fd 3 would have become one of ours (the
+        // signalfd), and serving that, or a UDP or Unix socket, would spin or refuse every call.
+        if ((bound.family != AF_INET && bound.family != AF_INET6) || !is_listening_stream(fd)) {
+            char why[96];
+            die(1, Text{why}
+                       .add("LISTEN_FDS: fd ")
+                       .add(std::uint64_t(fd))
+                       .add(" is not a listening TCP socket")
+                       .c_str());
+        }
         address.family = bound.family;
         std::memcpy(address.address, bound.address, sizeof address.address);
         address.port = bound.port;

@@ -184,12 +184,17 @@ TEST_P(Features, UnknownUserExitsTwo) {
         << server.log();
 }
 
-// systemd socket activation: a listening socket passed as fd 3 with LISTEN_FDS and LISTEN_PID.
+// systemd socket activation: a listening socket passed as fd 3 with LISTEN_FDS and LISTEN_PID
+// (none, fd 3 closed, when activated_fd is -1).
 int activated_fd = -1;
 
 void pass_socket_as_fd_3() {  // in the child, before exec
-    dup2(activated_fd, 3);
-    fcntl(3, F_SETFD, 0);
+    if (activated_fd < 0) {
+        close(3);
+    } else {
+        dup2(activated_fd, 3);
+        fcntl(3, F_SETFD, 0);
+    }
     setenv("LISTEN_FDS", "1", 1);
     setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
 }
@@ -213,6 +218,26 @@ TEST_P(Features, ServesSocketsPassedBySystemd) {
         EXPECT_EQ(ask_once(port, get("/", "Connection: close\r\n")).rfind("HTTP/1.1 200", 0), 0u);
     }
     EXPECT_EQ(server.stop(), 0);
+}
+
+// What LISTEN_FDS names must be a listening TCP socket, or the server exits 1 saying so. A closed
+// fd 3 is the server's own signalfd by the time it looks (served as a listener, that spun a
+// thread at 100 %); a stream socket never listened on, or a UDP one, is not one either.
+TEST_P(Features, RefusesPassedFdsThatAreNotListeningTcpSockets) {
+    for (const char* kind : {"closed", "not listening", "udp"}) {
+        const std::string_view what = kind;
+        activated_fd = what == "closed" ? -1
+                                        : socket(AF_INET, (what == "udp" ? SOCK_DGRAM : SOCK_STREAM) |
+                                                              SOCK_CLOEXEC,
+                                                 0);
+        Server server({"--listen", "127.0.0.1:0", "--threads", "1", "--engine", GetParam()},
+                      pass_socket_as_fd_3, false);
+        if (activated_fd >= 0) close(activated_fd);
+        EXPECT_EQ(server.wait_exit(Ms(5'000)), 1) << kind;
+        EXPECT_NE(server.log().find("uring-okay: LISTEN_FDS: fd 3 is not a listening TCP socket"),
+                  std::string::npos)
+            << kind << ": " << server.log();
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Engines, Features, testing::Values("uring", "epoll"),
