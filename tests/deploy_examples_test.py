@@ -3,7 +3,9 @@
 
 - kubernetes.yaml and compose.yaml parse as YAML and hold what docker/README.md promises
   (probes on the health path, non-root, read-only root, no capabilities, resource requests);
-- uring-okay.service passes `systemd-analyze verify` without a single complaint;
+- uring-okay.service and uring-okay.socket pass `systemd-analyze verify` without a single
+  complaint, and the binary serves a socket passed as that socket unit passes it
+  (systemd-socket-activate, which execs it on the first connection);
 - each example's URING_OKAY_* environment is accepted by the real binary: a server started with
   it (on 127.0.0.1 and a free port) passes `uring-okay healthcheck` run with the same environment.
 
@@ -14,6 +16,7 @@ import pathlib
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -117,17 +120,62 @@ def systemd_unit(binary):
         return
     env = dict(re.findall(r"^Environment=(\w+)=(.*)$", unit, re.M))
     serves_with(binary, "uring-okay.service", env)
+    activated(binary, env)
     if shutil.which("systemd-analyze") is None:
-        print("deploy_examples_test: systemd-analyze missing: the unit is not verified")
+        print("deploy_examples_test: systemd-analyze missing: the units are not verified")
         return
     with tempfile.TemporaryDirectory() as directory:
-        # verify wants the ExecStart file to exist: point it at the binary under test.
+        # verify wants the ExecStart file to exist: point it at the binary under test. The
+        # socket unit is verified beside the service it starts.
         copy = pathlib.Path(directory) / "uring-okay.service"
         copy.write_text(unit.replace(f"ExecStart={exec_start.group(1)}", f"ExecStart={binary}"))
-        verify = subprocess.run(["systemd-analyze", "verify", str(copy)], capture_output=True,
-                                text=True, timeout=60)
-        said = (verify.stdout + verify.stderr).strip()
-        check(verify.returncode == 0 and not said, f"uring-okay.service: {said}")
+        shutil.copy(DOCKER / "uring-okay.socket", directory)
+        for name in ("uring-okay.service", "uring-okay.socket"):
+            verify = subprocess.run(["systemd-analyze", "verify", str(pathlib.Path(directory) / name)],
+                                    capture_output=True, text=True, timeout=60)
+            said = (verify.stdout + verify.stderr).strip()
+            check(verify.returncode == 0 and not said, f"{name}: {said}")
+
+
+def activated(binary, environment):
+    """uring-okay.socket's way: systemd-socket-activate listens on 127.0.0.1 and a free port,
+    the healthcheck's connection makes it exec the binary with the socket as fd 3 (LISTEN_FDS),
+    the binary answers that connection from the queue, and SIGTERM ends it with status 0."""
+    tool = shutil.which("systemd-socket-activate")
+    if tool is None:
+        print("deploy_examples_test: systemd-socket-activate missing: activation not tried")
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {key: str(value) for key, value in environment.items()}
+    env["URING_OKAY_LISTEN"] = "127.0.0.1:1"  # not used: the passed socket wins
+    command = [tool, "--listen", f"127.0.0.1:{port}"]
+    command += [f"--setenv={key}={value}" for key, value in env.items()] + [binary]
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(command, stdout=log, stderr=log)
+        try:
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and server.poll() is None:
+                log.seek(0)
+                if b"Listening on" in log.read():
+                    break
+                time.sleep(0.02)
+            probe = subprocess.run([binary, "healthcheck"], capture_output=True, timeout=10,
+                                   env={"URING_OKAY_LISTEN": f"127.0.0.1:{port}"})
+            check(probe.returncode == 0, f"uring-okay.socket: healthcheck exited "
+                                         f"{probe.returncode}: {probe.stdout + probe.stderr!r}")
+            server.send_signal(signal.SIGTERM)
+            status = server.wait(timeout=5)
+            log.seek(0)
+            said = log.read()
+            check(status == 0, f"uring-okay.socket: SIGTERM: exit status {status}: {said!r}")
+            check(f"listening on 127.0.0.1:{port},".encode() in said,
+                  f"uring-okay.socket: the passed socket not served: {said!r}")
+        finally:
+            if server.poll() is None:
+                server.kill()
+                server.wait()
 
 
 def main():
