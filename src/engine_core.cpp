@@ -29,6 +29,17 @@ Counter& EngineCore::failed(int error) const noexcept {
     return error == ECONNRESET || error == EPIPE ? counters_.closed_by_peer : counters_.closed_errors;
 }
 
+bool EngineCore::accept_failed_alone(int error) noexcept {
+    switch (error) {
+        case ECONNABORTED: case EPROTO: case EPERM: case EINTR: case ENETDOWN: case ENOPROTOOPT:
+        case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP: case ENETUNREACH:
+        case EAGAIN:  // none left: epoll looks for it first; io_uring polls instead
+            return true;
+        default:
+            return false;
+    }
+}
+
 void EngineCore::release(Slot& slot) noexcept {
     slot.connection.on_send_failed(answers_);
     counters_.closed.add();

@@ -79,11 +79,6 @@ void set_timer(int fd, std::uint64_t due_ms) {
     UO_ASSERT(result == 0);  // a valid timerfd and a valid time: nothing else can fail
 }
 
-// Out of descriptors or memory: accepting again at once would fail again, in a busy loop.
-[[nodiscard]] bool is_accept_shortage(int error) {
-    return error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM;
-}
-
 class EpollEngine final : EngineCore {
   public:
     explicit EpollEngine(const EngineSetup& setup) noexcept : EngineCore(setup) {}
@@ -228,11 +223,10 @@ void EpollEngine::on_listener(std::uint32_t index) noexcept {
             continue;
         }
         if (errno == EAGAIN || errno == EWOULDBLOCK) return;
-        if (is_accept_shortage(errno)) {
+        if (!accept_failed_alone(errno)) {
             counters_.accept_errors.add();
             return back_off(index);
         }
-        // ECONNABORTED, EPROTO, EPERM (a firewall), EINTR: that client only; the next may do.
     }
 }
 
@@ -517,8 +511,9 @@ void EpollEngine::close(Slot& slot, Counter& reason) noexcept {
     release(slot);
 }
 
-// EMFILE and the like: out of the set until the next tick, so a full accept queue cannot spin
-// us; the open connections are served meanwhile, and closing them frees descriptors.
+// EMFILE and the like: out of the set until the next tick, so a full accept queue (or a dead
+// listener, ready for ever) cannot spin us; the open connections are served meanwhile, and
+// closing them frees descriptors.
 void EpollEngine::back_off(std::uint32_t index) noexcept {
     epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, listen_fds_[index], nullptr);
     backed_off_[index] = true;

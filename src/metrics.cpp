@@ -71,8 +71,9 @@ constexpr Family families[] = {
     {"timeouts_total Connections closed by a deadline.\n"
      "timeout header idle linger",
      UO_AT(closed_header_timeout)},
-    {"accept_backoffs_total Accepts that failed for want of file descriptors or memory "
-     "(EMFILE, ENFILE, ENOBUFS, ENOMEM) and waited for the next tick.",
+    {"accept_backoffs_total Accepts that failed for the listener, not for one client (EMFILE, "
+     "ENFILE, ENOBUFS, ENOMEM; EINVAL once another holder shut the socket down), and waited "
+     "for the next tick.",
      UO_AT(accept_errors)},
     {"multishot_rearms_total Multishot accepts and receives that ended and were armed again.",
      UO_AT(multishot_rearms)},

@@ -181,15 +181,15 @@ void UringEngine::arm_accept(std::uint32_t listener) noexcept {
 }
 
 // Multishot accept (5.19) ends on its own: EMFILE and the like back off until the next tick;
-// anything else is armed again at once. No connection is lost to it.
+// an error of one client only, or an end without one, is armed again at once. No connection
+// is lost to it.
 void UringEngine::on_accept(Cookie cookie, const io_uring_cqe& cqe) noexcept {
     const std::uint32_t listener = cookie.index;
     if (cqe.res >= 0) open_connection(cqe.res);
     if (cqe.flags & IORING_CQE_F_MORE) return;
     accepting_[listener] = false;
     if (draining_) return;
-    const int error = -cqe.res;
-    if (error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM) {
+    if (cqe.res < 0 && !accept_failed_alone(-cqe.res)) {
         counters_.accept_errors.add();
         backing_off_[listener] = true;
         arm_tick();

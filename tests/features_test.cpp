@@ -4,7 +4,10 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "e2e_support.hpp"
@@ -218,6 +221,57 @@ TEST_P(Features, ServesSocketsPassedBySystemd) {
         EXPECT_EQ(ask_once(port, get("/", "Connection: close\r\n")).rfind("HTTP/1.1 200", 0), 0u);
     }
     EXPECT_EQ(server.stop(), 0);
+}
+
+// The process's CPU time so far, in clock ticks (utime + stime of /proc/PID/stat).
+long cpu_ticks(pid_t pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    std::getline(stat, line);
+    std::istringstream fields(line.substr(line.rfind(')') + 2));  // after "pid (comm) "
+    std::string skip;
+    for (int field = 3; field < 14; ++field) fields >> skip;
+    long user = 0;
+    long system = 0;
+    fields >> user >> system;
+    return user + system;
+}
+
+// Another holder of a passed socket may shut it down (a supervisor pausing it); then every
+// accept fails with EINVAL and the socket reads as ready for ever. The listener waits a tick
+// between tries instead of spinning its thread, the open connections are still served, a
+// socket listening again is served again, and SIGTERM still ends the server with 0.
+TEST_P(Features, ASharedListenerShutDownElsewhereDoesNotSpin) {
+    activated_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(bind(activated_fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    ASSERT_EQ(listen(activated_fd, 64), 0);
+    Server server({"--listen", "127.0.0.1:1", "--threads", "1", "--engine", GetParam()},
+                  pass_socket_as_fd_3);
+    ASSERT_TRUE(server.ready()) << server.log();
+    Client client(server.port());
+    ASSERT_TRUE(client.connected() && client.send_all(get("/")));
+    ASSERT_EQ(client.read_responses(1, Ms(5'000)).size(), 1u);
+    ASSERT_EQ(shutdown(activated_fd, SHUT_RD), 0);
+    std::this_thread::sleep_for(Ms(200));
+    const long before = cpu_ticks(server.pid());
+    std::this_thread::sleep_for(Ms(1'000));
+    const long ticks = cpu_ticks(server.pid()) - before;
+    EXPECT_LT(ticks, sysconf(_SC_CLK_TCK) / 10) << "more than 10 % of a CPU with a dead listener";
+    ASSERT_TRUE(client.send_all(get("/")));
+    EXPECT_EQ(client.read_responses(1, Ms(5'000)).size(), 1u) << server.log();
+    // Listening again (the supervisor resumes it): accepted from the next tick on. The shut
+    // down socket let its kernel-chosen port go, so it listens on a new one.
+    ASSERT_EQ(listen(activated_fd, 64), 0);
+    socklen_t length = sizeof address;
+    getsockname(activated_fd, reinterpret_cast<sockaddr*>(&address), &length);
+    EXPECT_EQ(ask_once(ntohs(address.sin_port), get("/", "Connection: close\r\n"))
+                  .rfind("HTTP/1.1 200", 0),
+              0u);
+    EXPECT_EQ(server.stop(), 0);
+    close(activated_fd);
 }
 
 // What LISTEN_FDS names must be a listening TCP socket, or the server exits 1 saying so. A closed

@@ -26,6 +26,12 @@ protected:
     void open(Slot& slot, int fd) noexcept;
     // Why a connection ends when a call on it failed with `error`: the client reset it, or not.
     [[nodiscard]] Counter& failed(int error) const noexcept;
+    // An accept that failed for its client only: a network error pending on the new connection
+    // (accept(2) passes those on), or a firewall's EPERM; the next accept may succeed at once.
+    // Any other error fails again at once (out of descriptors or memory; EINVAL, a listener
+    // another holder of the socket shut down): the listener waits for the next tick instead of
+    // spinning its thread.
+    [[nodiscard]] static bool accept_failed_alone(int error) noexcept;
     // Its descriptor closed: the slot is free again, the bytes of a send cut off are let go.
     void release(Slot& slot) noexcept;
 
