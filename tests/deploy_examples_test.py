@@ -131,8 +131,9 @@ def systemd_unit(binary):
         copy.write_text(unit.replace(f"ExecStart={exec_start.group(1)}", f"ExecStart={binary}"))
         shutil.copy(DOCKER / "uring-okay.socket", directory)
         for name in ("uring-okay.service", "uring-okay.socket"):
-            verify = subprocess.run(["systemd-analyze", "verify", str(pathlib.Path(directory) / name)],
-                                    capture_output=True, text=True, timeout=60)
+            unit_path = str(pathlib.Path(directory) / name)
+            verify = subprocess.run(["systemd-analyze", "verify", unit_path], capture_output=True,
+                                    text=True, timeout=60)
             said = (verify.stdout + verify.stderr).strip()
             check(verify.returncode == 0 and not said, f"{name}: {said}")
 

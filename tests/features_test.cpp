@@ -3,6 +3,7 @@
 // the lame-duck drain and --delay, on the real binary over loopback.
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -202,16 +203,30 @@ void pass_socket_as_fd_3() {  // in the child, before exec
     setenv("LISTEN_PID", std::to_string(getpid()).c_str(), 1);
 }
 
-TEST_P(Features, ServesSocketsPassedBySystemd) {
-    activated_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+// The port a socket is bound to.
+int port_of(int fd) {
+    sockaddr_in address{};
+    socklen_t length = sizeof address;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+    return ntohs(address.sin_port);
+}
+
+// A socket listening on 127.0.0.1 and a port the kernel chose, as a supervisor would pass it.
+int listen_on_loopback() {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(activated_fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    ASSERT_EQ(listen(activated_fd, 64), 0);
-    socklen_t length = sizeof address;
-    getsockname(activated_fd, reinterpret_cast<sockaddr*>(&address), &length);
-    const int port = ntohs(address.sin_port);
+    if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+        listen(fd, 64) != 0) {
+        ADD_FAILURE() << "cannot listen on 127.0.0.1: " << std::strerror(errno);
+    }
+    return fd;
+}
+
+TEST_P(Features, ServesSocketsPassedBySystemd) {
+    activated_fd = listen_on_loopback();
+    const int port = port_of(activated_fd);
     Server server({"--listen", "127.0.0.1:1", "--threads", "2", "--engine", GetParam()},
                   pass_socket_as_fd_3);
     close(activated_fd);
@@ -242,12 +257,7 @@ long cpu_ticks(pid_t pid) {
 // between tries instead of spinning its thread, the open connections are still served, a
 // socket listening again is served again, and SIGTERM still ends the server with 0.
 TEST_P(Features, ASharedListenerShutDownElsewhereDoesNotSpin) {
-    activated_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(bind(activated_fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    ASSERT_EQ(listen(activated_fd, 64), 0);
+    activated_fd = listen_on_loopback();
     Server server({"--listen", "127.0.0.1:1", "--threads", "1", "--engine", GetParam()},
                   pass_socket_as_fd_3);
     ASSERT_TRUE(server.ready()) << server.log();
@@ -265,11 +275,8 @@ TEST_P(Features, ASharedListenerShutDownElsewhereDoesNotSpin) {
     // Listening again (the supervisor resumes it): accepted from the next tick on. The shut
     // down socket let its kernel-chosen port go, so it listens on a new one.
     ASSERT_EQ(listen(activated_fd, 64), 0);
-    socklen_t length = sizeof address;
-    getsockname(activated_fd, reinterpret_cast<sockaddr*>(&address), &length);
-    EXPECT_EQ(ask_once(ntohs(address.sin_port), get("/", "Connection: close\r\n"))
-                  .rfind("HTTP/1.1 200", 0),
-              0u);
+    const std::string answer = ask_once(port_of(activated_fd), get("/", "Connection: close\r\n"));
+    EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
     EXPECT_EQ(server.stop(), 0);
     close(activated_fd);
 }
@@ -280,10 +287,8 @@ TEST_P(Features, ASharedListenerShutDownElsewhereDoesNotSpin) {
 TEST_P(Features, RefusesPassedFdsThatAreNotListeningTcpSockets) {
     for (const char* kind : {"closed", "not listening", "udp"}) {
         const std::string_view what = kind;
-        activated_fd = what == "closed" ? -1
-                                        : socket(AF_INET, (what == "udp" ? SOCK_DGRAM : SOCK_STREAM) |
-                                                              SOCK_CLOEXEC,
-                                                 0);
+        const int type = what == "udp" ? SOCK_DGRAM : SOCK_STREAM;
+        activated_fd = what == "closed" ? -1 : socket(AF_INET, type | SOCK_CLOEXEC, 0);
         Server server({"--listen", "127.0.0.1:0", "--threads", "1", "--engine", GetParam()},
                       pass_socket_as_fd_3, false);
         if (activated_fd >= 0) close(activated_fd);
