@@ -16,7 +16,6 @@ void Connection::open(int fd_, std::uint64_t now_ms, char* scratch) noexcept {
 void Connection::on_bytes(std::string_view bytes, std::uint64_t now_ms,
                           Counters& counters) noexcept {
     counters.bytes_in.add(bytes.size());
-    silent_ = false;
     // After a closing request or an error: read past, never frame, and never count it as
     // progress, so a client that only sends cannot hold the connection past the idle timeout.
     if (framer_.ended()) return;
@@ -29,6 +28,14 @@ void Connection::on_bytes(std::string_view bytes, std::uint64_t now_ms,
     // The header timeout runs from a request's first byte until it is complete.
     const bool started_in_this_chunk = was_between || owed_.total() != owed_before;
     if (!framer_.between_requests() && started_in_this_chunk) request_started_ms_ = now_ms;
+    // A drain: the newest request this chunk completed is answered with `Connection: close`
+    // and whatever follows is read past, so the client takes its next request elsewhere
+    // instead of having it crossed by the close. A chunk that ends inside a request waits for
+    // the chunk that completes it.
+    if (draining_ && owed_.total() != owed_before && framer_.between_requests() &&
+        owed_.close_newest()) {
+        framer_.end();
+    }
 }
 
 std::optional<Outgoing> Connection::next_send(Answers& answers) noexcept {

@@ -57,16 +57,13 @@ bool EngineCore::wake() noexcept {
 void EngineCore::start_drain() noexcept {
     lame_duck_ = false;
     draining_ = true;
-    drain_started_ms_ = now_ms_;
     drain_deadline_ms_ = now_ms_ + limits_.drain_timeout_ms;
     slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(false); });
 }
 
 bool EngineCore::drain_closes(const Slot& slot, bool lingering) const noexcept {
-    if (!draining_ || lingering) return false;
-    const Connection& connection = slot.connection;
-    if (connection.silent() && now_ms_ - drain_started_ms_ < drain_silent_grace_ms) return false;
-    return connection.idle() && !has_unread_bytes(connection.fd);
+    if (!draining_ || lingering || !drain_grace_over_) return false;
+    return slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
 }
 
 // Deadlines only: a timeout closes without an answer.

@@ -256,7 +256,8 @@ void EpollEngine::on_wake() noexcept {
     arm_tick();
 }
 
-// Stop accepting, close the idle, let the rest finish what they owe; the health route says 503.
+// Stop accepting, let every connection finish what it owes, answer its next request with
+// `Connection: close`, and close the idle ones after drain_grace_ms; the health route says 503.
 void EpollEngine::begin_drain() noexcept {
     for (std::uint32_t i = 0; i < setup_.listen_count; ++i) {
         if (listen_fds_[i] < 0) continue;
@@ -268,12 +269,11 @@ void EpollEngine::begin_drain() noexcept {
     }
     close_listeners();
     start_drain();
-    slots_.for_each_used([this](Slot& slot) {
-        if (drain_closes(slot, slot.engine_state & state::lingering)) {
-            close(slot, counters_.closed_drain);
-        }
-    });
-    if (slots_.used() != 0) arm_tick();
+    // The idle connections close when drain_grace_ms is over: the tick comes then, not later.
+    if (slots_.used() != 0) {
+        set_timer(timer_fd_, now_ms_ + drain_grace_ms);
+        tick_armed_ = true;
+    }
 }
 
 // Once a second while a connection is open, a listener is backed off, or a lame duck runs.
@@ -282,6 +282,7 @@ void EpollEngine::on_tick() noexcept {
     std::uint64_t expirations = 0;
     [[maybe_unused]] const ssize_t got = read(timer_fd_, &expirations, sizeof expirations);
     tick_armed_ = false;
+    if (draining_) end_drain_grace();  // begin_drain set the timer for its end
     answers_.refresh_date(realtime_seconds());
     const bool backed_off = readmit_listeners();
     if (lame_duck_over()) begin_drain();
@@ -467,7 +468,7 @@ void EpollEngine::settle(Slot& slot) noexcept {
         if (slot.engine_state & state::peer_eof) return close(slot, counters_.closed_by_peer);
         return linger(slot);
     }
-    if (draining_ && connection.idle()) return close(slot, counters_.closed_drain);
+    if (draining_ && drain_closes(slot, false)) return close(slot, counters_.closed_drain);
     if ((slot.engine_state & state::paused) && connection.may_resume()) {
         slot.engine_state &= ~state::paused;
     }

@@ -380,6 +380,25 @@ void Owed::pop(std::uint32_t count) noexcept {
     }
 }
 
+bool Owed::close_newest() noexcept {
+    if (has_last_ || runs_used_ == 0) return false;
+    Run& run = tail();
+    Kind newest = Kind(run.kind);
+    if (run.mixed_count == 0) {
+        if (--run.bits_or_count == 0) --runs_used_;
+    } else {
+        const std::uint32_t bit = 1u << (run.mixed_count - 1u);  // bit 0 is the oldest
+        newest = Kind(run.kind | ((run.bits_or_count & bit) ? 1u : 0u));
+        run.bits_or_count &= ~bit;
+        if (--run.mixed_count == 0) --runs_used_;
+    }
+    const bool head = newest == Kind::head || newest == Kind::head_keep_alive;
+    last_ = head ? Kind::head_close : Kind::get_close;
+    last_route_ = run.route;
+    has_last_ = true;
+    return true;
+}
+
 std::uint64_t Owed::count(Kind kind) const noexcept {
     std::uint64_t sum = 0;
     for (std::uint8_t i = 0; i < runs_used_; ++i) {
@@ -401,6 +420,8 @@ bool Framer::between_requests() const noexcept {
 }
 
 bool Framer::ended() const noexcept { return state_ == State::ended; }
+
+void Framer::end() noexcept { state_ = State::ended; }
 
 void Framer::start_request() noexcept {
     number_ = 0;

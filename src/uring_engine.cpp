@@ -19,7 +19,9 @@ namespace uring_okay {
 namespace {
 
 // unlisten: the cancel of a listener's accept, done: take what queued, then close the listener.
-enum class Op : std::uint8_t { accept = 1, recv, send, close, cancel, tick, wake, delay, unlisten };
+enum class Op : std::uint8_t {
+    accept = 1, recv, send, close, cancel, tick, wake, delay, unlisten, drain_grace
+};
 
 // user_data: the operation, the slot's generation and its index, so the dispatcher finds the
 // connection, or learns it is gone, without a lookup table.
@@ -106,6 +108,7 @@ private:
     bool ring_ready_ = false;
     BufferRing buffers_;
     __kernel_timespec tick_interval_{1, 0};
+    __kernel_timespec drain_grace_{0, drain_grace_ms * 1'000'000};
     // --delay and --query-knobs: a delay per connection slot, read by the kernel when submitted.
     __kernel_timespec* delays_ = nullptr;
     bool accepting_[listen_max]{};    // an accept is armed on the listener
@@ -163,6 +166,9 @@ void UringEngine::dispatch(const io_uring_cqe& cqe) noexcept {
         case Op::send: return on_send(cookie, cqe);
         case Op::delay: return on_delayed(cookie);
         case Op::tick: return on_tick();
+        case Op::drain_grace:
+            end_drain_grace();
+            return sweep();
         case Op::wake: return on_wake();
         case Op::unlisten: return accept_queued_then_close(cookie.index);
         case Op::close:
@@ -302,7 +308,7 @@ void UringEngine::send_owed(Slot& slot) noexcept {
         slot.linger_started_ms = now_ms_;
         return;
     }
-    if (draining_ && connection.idle()) close(slot, counters_.closed_drain);
+    if (draining_ && drain_closes(slot, false)) close(slot, counters_.closed_drain);
 }
 
 void UringEngine::on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept {
@@ -432,7 +438,8 @@ void UringEngine::accept_queued_then_close(std::uint32_t listener) noexcept {
     listeners_open_ -= 1;
 }
 
-// Stop accepting, close the idle, let the rest finish what they owe; the health route says 503.
+// Stop accepting, let every connection finish what it owes, answer its next request with
+// `Connection: close`, and close the idle ones after drain_grace_ms; the health route says 503.
 void UringEngine::begin_drain() noexcept {
     start_drain();
     // A connection that lands in the accept queue while the listener closes is reset (unless
@@ -445,12 +452,9 @@ void UringEngine::begin_drain() noexcept {
         }
         arm_cancel(pack({Op::accept, 0, i}), pack({Op::unlisten, 0, i}));
     }
-    slots_.for_each_used([this](Slot& slot) {
-        if (slot.engine_state & in_flight::closing) return;
-        if (drain_closes(slot, slot.engine_state & in_flight::lingering)) {
-            close(slot, counters_.closed_drain);
-        }
-    });
+    // The idle connections close when drain_grace_ms is over, not at the next tick; armed even
+    // with none open, for those the cancelled accept still takes.
+    arm_timeout(&drain_grace_, pack({Op::drain_grace, 0, 0}));
     if (slots_.used() > 0) arm_tick();
 }
 

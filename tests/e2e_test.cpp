@@ -723,7 +723,7 @@ TEST_P(E2e, DrainClosesIdleConnectionsAndExits0) {
 
 // A connection accepted just before SIGTERM whose request comes moments later (a hand-over:
 // the client connected to the old instance a moment before it began to drain) is answered; one
-// that never speaks is closed once drain_silent_grace_ms has passed, and the drain ends.
+// that never speaks is closed once drain_grace_ms has passed, and the drain ends.
 TEST_P(E2e, DrainAnswersAConnectionThatSpeaksJustAfterIt) {
     const auto server = serve();
     ASSERT_TRUE(server->ready());
@@ -742,6 +742,46 @@ TEST_P(E2e, DrainAnswersAConnectionThatSpeaksJustAfterIt) {
     EXPECT_EQ(nothing.bytes, "");
     EXPECT_EQ(server->wait_exit(Ms(5'000)), 0);
     EXPECT_LT(std::chrono::duration_cast<Ms>(Clock::now() - sent).count(), 3'000);
+}
+
+// A keep-alive connection idle when SIGTERM comes, whose next request comes moments later (a
+// client between two requests), is answered with `Connection: close`, then closed: the client
+// learns to go elsewhere from the answer, not from a close that crosses its request.
+TEST_P(E2e, DrainAnswersAnIdleKeepAliveConnectionsNextRequestWithClose) {
+    const auto server = serve();
+    ASSERT_TRUE(server->ready());
+    Client client(server->port());
+    ASSERT_TRUE(serves_one(client));
+    kill(server->pid(), SIGTERM);
+    std::this_thread::sleep_for(Ms(50));
+    ASSERT_TRUE(client.send_all(request()));
+    const std::vector<std::string> answers = client.read_responses(1, Ms(5'000));
+    ASSERT_EQ(answers.size(), 1u) << server->log();
+    EXPECT_EQ(answers[0].rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answers[0];
+    EXPECT_NE(answers[0].find("\r\nConnection: close\r\n"), npos) << answers[0];
+    const e2e::Received rest = client.read_until_close(Ms(5'000));
+    EXPECT_TRUE(rest.closed);
+    EXPECT_EQ(rest.bytes, "");
+    EXPECT_EQ(server->wait_exit(Ms(5'000)), 0);
+}
+
+// Pipelined requests that arrive together after SIGTERM are all answered, only the last with
+// `Connection: close`; nothing after it is read.
+TEST_P(E2e, DrainClosesAfterTheLastOfThePipelinedRequestsThatCameTogether) {
+    const auto server = serve();
+    ASSERT_TRUE(server->ready());
+    Client client(server->port());
+    ASSERT_TRUE(serves_one(client));
+    kill(server->pid(), SIGTERM);
+    std::this_thread::sleep_for(Ms(50));
+    ASSERT_TRUE(client.send_all(request() + request() + request()));
+    const std::vector<std::string> answers = client.read_responses(3, Ms(5'000));
+    ASSERT_EQ(answers.size(), 3u) << server->log();
+    EXPECT_EQ(answers[0].find("Connection: close"), npos) << answers[0];
+    EXPECT_EQ(answers[1].find("Connection: close"), npos) << answers[1];
+    EXPECT_NE(answers[2].find("\r\nConnection: close\r\n"), npos) << answers[2];
+    EXPECT_TRUE(client.read_until_close(Ms(5'000)).closed);
+    EXPECT_EQ(server->wait_exit(Ms(5'000)), 0);
 }
 
 TEST_P(E2e, ServesOverIpv6Loopback) {

@@ -1440,6 +1440,51 @@ TEST(Owed, ReusesRunsAsTheyArePopped) {
     EXPECT_TRUE(owed.empty());
 }
 
+// A drain's last answer: the newest owed takes its closing form, in place, and ends the queue.
+TEST(Owed, CloseNewestGivesTheNewestAnswerItsClosingForm) {
+    Owed uniform;
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(uniform.push(get));
+    EXPECT_TRUE(uniform.close_newest());
+    EXPECT_EQ(uniform.total(), 3u);
+    EXPECT_FALSE(uniform.push(get));      // nothing is owed after the closing answer
+    EXPECT_FALSE(uniform.close_newest());  // nor closed twice
+    EXPECT_EQ(drain(uniform), (Runs{{get, 2}, {get_close, 1}}));
+
+    Owed mixed;  // the newest of a mixed run: its own kind's form, HEAD or GET
+    for (const Kind kind : {get, head, get, head}) ASSERT_TRUE(mixed.push(kind));
+    EXPECT_TRUE(mixed.close_newest());
+    EXPECT_EQ(drain(mixed), (Runs{{get, 1}, {head, 1}, {get, 1}, {head_close, 1}}));
+    for (const Kind kind : {head, get, head, get}) ASSERT_TRUE(mixed.push(kind));
+    EXPECT_TRUE(mixed.close_newest());
+    EXPECT_EQ(drain(mixed), (Runs{{head, 1}, {get, 1}, {head, 1}, {get_close, 1}}));
+
+    Owed one;  // HTTP/1.0 keep-alive, alone, on a route of its own
+    ASSERT_TRUE(one.push(head_keep_alive, 3));
+    EXPECT_TRUE(one.close_newest());
+    EXPECT_EQ(one.front_kind(), head_close);
+    EXPECT_EQ(one.front_route(), 3);
+    EXPECT_EQ(drain(one), (Runs{{head_close, 1}}));
+
+    Owed none;
+    EXPECT_FALSE(none.close_newest());
+    ASSERT_TRUE(none.push(get_close));  // closes already
+    EXPECT_FALSE(none.close_newest());
+    EXPECT_EQ(drain(none), (Runs{{get_close, 1}}));
+}
+
+// What a batch in flight took from the run stays owed: only an answer pushed after it closes.
+TEST(Owed, CloseNewestLeavesTheFrontOfARunInFlight) {
+    Owed owed;
+    ASSERT_TRUE(owed.push(get));
+    ASSERT_TRUE(owed.push(get));
+    const std::uint32_t in_flight = owed.front_count();  // a batch of 2 taken
+    ASSERT_TRUE(owed.push(get));                          // framed while it was sent
+    EXPECT_TRUE(owed.close_newest());
+    EXPECT_EQ(owed.front_count(), in_flight);
+    owed.pop(in_flight);
+    EXPECT_EQ(drain(owed), (Runs{{get_close, 1}}));
+}
+
 TEST(Owed, ClearEmpties) {
     Owed owed;
     ASSERT_TRUE(owed.push(get));

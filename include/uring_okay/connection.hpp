@@ -58,7 +58,11 @@ public:
     // The send in flight failed or was cancelled: its bytes are let go.
     void on_send_failed(Answers& answers) noexcept;
     // A drain: the health route answers 503 from now on, or (lame duck) every request does.
-    void answer_unavailable(bool all) noexcept { framer_.answer_unavailable(all); }
+    // In the drain proper, the next request is answered with `Connection: close`, the last.
+    void answer_unavailable(bool all) noexcept {
+        framer_.answer_unavailable(all);
+        draining_ = !all;
+    }
 
     // How long the next batch waits before it leaves: --delay, or what its query asked.
     [[nodiscard]] std::uint32_t delay_ms(std::uint32_t configured) const noexcept;
@@ -73,10 +77,8 @@ public:
     [[nodiscard]] bool may_resume() const noexcept {
         return owed_.total() <= limits_->owed_max / 2;
     }
-    // Between requests with nothing owed: a drain may close it now.
+    // Between requests with nothing owed: a drain may close it.
     [[nodiscard]] bool idle() const noexcept;
-    // Opened and not a byte received yet: its first request may be on the way.
-    [[nodiscard]] bool silent() const noexcept { return silent_; }
     [[nodiscard]] bool sending() const noexcept { return batch_.count != 0; }  // a batch begun
     [[nodiscard]] bool in_flight() const noexcept { return in_flight_; }
     [[nodiscard]] bool closing_asked() const noexcept {
@@ -104,7 +106,7 @@ private:
     std::uint64_t progress_ms_ = 0;     // last byte in or out
     bool in_flight_ = false;
     bool peer_closed_ = false;
-    bool silent_ = true;  // no byte received since open
+    bool draining_ = false;   // answer_unavailable(false): the next answer closes
     bool abandoned_ = false;  // an answer could not be had: what is owed is dropped
 };
 

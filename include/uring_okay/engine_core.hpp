@@ -44,9 +44,11 @@ protected:
     // The drain from now on: nothing more is accepted (the engine stops its listeners), the
     // health route says 503, and the open connections have drain_timeout_ms to finish.
     void start_drain() noexcept;
-    // Whether the drain may close this connection now without losing a request: nothing owed
-    // and nothing unread, and, if it is silent (accepted moments ago, its request perhaps on
-    // the way), drain_silent_grace_ms gone by.
+    // The drain's timer of drain_grace_ms fired: from now on its idle connections may close.
+    // A flag, not a comparison with the coarse clock, which may read a little early then.
+    void end_drain_grace() noexcept { drain_grace_over_ = true; }
+    // Whether the drain may close this connection now without losing a request: nothing owed,
+    // nothing unread, and the grace over (a request may be on the way until then).
     [[nodiscard]] bool drain_closes(const Slot& slot, bool lingering) const noexcept;
     // The tick's verdict on an open connection: the counter to close it with, or null.
     [[nodiscard]] Counter* expired(const Slot& slot, bool lingering) const noexcept;
@@ -59,8 +61,8 @@ protected:
     std::uint64_t now_ms_ = 0;  // monotonic_ms() at this batch of completions or events
     bool lame_duck_ = false;    // --drain-delay: answering 503 until lame_duck_end_ms_
     bool draining_ = false;
+    bool drain_grace_over_ = false;  // end_drain_grace
     std::uint64_t lame_duck_end_ms_ = 0;
-    std::uint64_t drain_started_ms_ = 0;
     std::uint64_t drain_deadline_ms_ = 0;
 };
 

@@ -111,6 +111,9 @@ public:
     [[nodiscard]] std::uint64_t total() const noexcept { return total_; }
     [[nodiscard]] std::uint64_t count(Kind kind) const noexcept;  // over every run
     void clear() noexcept { *this = Owed{}; }
+    // The newest answer owed becomes its `Connection: close` form, the last (a drain). False
+    // when nothing is owed or the newest closes already.
+    bool close_newest() noexcept;
 
 private:
     // Uniform: the kind and a count. Mixed: the family's GET kind, how many answers, and one
@@ -168,6 +171,8 @@ public:
     [[nodiscard]] bool between_requests() const noexcept;
     // Ended: a closing request was framed or a verdict given; later bytes are ignored.
     [[nodiscard]] bool ended() const noexcept;
+    // Ends it from outside: the answer owed last closes the connection (Owed::close_newest).
+    void end() noexcept;
 
     enum class State : std::uint8_t;
     enum class Field : std::uint8_t;

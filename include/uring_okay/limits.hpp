@@ -41,9 +41,10 @@ inline constexpr std::uint32_t header_count_ceiling = 10'000;
 inline constexpr std::uint32_t owed_ceiling = 1u << 30;
 inline constexpr std::uint32_t access_log_bytes_floor = 4'096;  // a few lines at least
 inline constexpr std::uint32_t access_log_bytes_ceiling = 1u << 30;
-// A drain closes a quiet connection that has sent nothing yet only this long after it began
-// (at a tick, so up to a second later): accepted just before, its request is on the way.
-inline constexpr std::uint32_t drain_silent_grace_ms = 200;
+// A drain closes an idle connection only this long after it began (a timer of its own): one
+// accepted just before may have its first request on the way, a keep-alive one its next, which
+// is answered with `Connection: close` rather than crossed by the close.
+inline constexpr std::uint32_t drain_grace_ms = 200;
 
 // A power of two: n & (n - 1) clears the lowest bit. Not std::has_single_bit, which without
 // popcnt calls libgcc's __popcountdi2 (94 B of the static binary).
