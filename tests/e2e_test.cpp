@@ -744,44 +744,46 @@ TEST_P(E2e, DrainAnswersAConnectionThatSpeaksJustAfterIt) {
     EXPECT_LT(std::chrono::duration_cast<Ms>(Clock::now() - sent).count(), 3'000);
 }
 
-// A keep-alive connection idle when SIGTERM comes, whose next request comes moments later (a
-// client between two requests), is answered with `Connection: close`, then closed: the client
-// learns to go elsewhere from the answer, not from a close that crosses its request.
+// A keep-alive connection idle when SIGTERM comes (a client between two requests) sends
+// `count` pipelined requests in one write 50 ms later: all are answered, only the last with
+// `Connection: close`, then the connection closes (nothing after it is read) and the server
+// exits 0. The client learns to go elsewhere from the answer, not from a close that crosses
+// its request.
+testing::AssertionResult drain_closes_after_what_came_together(Server& server, int count) {
+    Client client(server.port());
+    if (!serves_one(client)) return testing::AssertionFailure() << "not served before SIGTERM";
+    kill(server.pid(), SIGTERM);
+    std::this_thread::sleep_for(Ms(50));
+    std::string requests;
+    for (int i = 0; i < count; ++i) requests += request();
+    if (!client.send_all(requests)) return testing::AssertionFailure() << "could not send";
+    const std::vector<std::string> answers = client.read_responses(std::size_t(count), Ms(5'000));
+    auto failure = [&] { return testing::AssertionFailure() << server.log(); };
+    if (answers.size() != std::size_t(count)) return failure() << answers.size() << " answered";
+    for (int i = 0; i < count; ++i) {
+        const std::string& answer = answers[std::size_t(i)];
+        const bool closes = answer.find("\r\nConnection: close\r\n") != npos;
+        if (answer.rfind("HTTP/1.1 200 OK\r\n", 0) != 0 || closes != (i + 1 == count)) {
+            return failure() << "answer " << i + 1 << " of " << count << ":\n" << answer;
+        }
+    }
+    const e2e::Received rest = client.read_until_close(Ms(5'000));
+    if (!rest.closed || !rest.bytes.empty()) return failure() << "not closed after the last";
+    const int status = server.wait_exit(Ms(5'000));
+    if (status != 0) return failure() << "exit status " << status;
+    return testing::AssertionSuccess();
+}
+
 TEST_P(E2e, DrainAnswersAnIdleKeepAliveConnectionsNextRequestWithClose) {
     const auto server = serve();
     ASSERT_TRUE(server->ready());
-    Client client(server->port());
-    ASSERT_TRUE(serves_one(client));
-    kill(server->pid(), SIGTERM);
-    std::this_thread::sleep_for(Ms(50));
-    ASSERT_TRUE(client.send_all(request()));
-    const std::vector<std::string> answers = client.read_responses(1, Ms(5'000));
-    ASSERT_EQ(answers.size(), 1u) << server->log();
-    EXPECT_EQ(answers[0].rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << answers[0];
-    EXPECT_NE(answers[0].find("\r\nConnection: close\r\n"), npos) << answers[0];
-    const e2e::Received rest = client.read_until_close(Ms(5'000));
-    EXPECT_TRUE(rest.closed);
-    EXPECT_EQ(rest.bytes, "");
-    EXPECT_EQ(server->wait_exit(Ms(5'000)), 0);
+    EXPECT_TRUE(drain_closes_after_what_came_together(*server, 1));
 }
 
-// Pipelined requests that arrive together after SIGTERM are all answered, only the last with
-// `Connection: close`; nothing after it is read.
 TEST_P(E2e, DrainClosesAfterTheLastOfThePipelinedRequestsThatCameTogether) {
     const auto server = serve();
     ASSERT_TRUE(server->ready());
-    Client client(server->port());
-    ASSERT_TRUE(serves_one(client));
-    kill(server->pid(), SIGTERM);
-    std::this_thread::sleep_for(Ms(50));
-    ASSERT_TRUE(client.send_all(request() + request() + request()));
-    const std::vector<std::string> answers = client.read_responses(3, Ms(5'000));
-    ASSERT_EQ(answers.size(), 3u) << server->log();
-    EXPECT_EQ(answers[0].find("Connection: close"), npos) << answers[0];
-    EXPECT_EQ(answers[1].find("Connection: close"), npos) << answers[1];
-    EXPECT_NE(answers[2].find("\r\nConnection: close\r\n"), npos) << answers[2];
-    EXPECT_TRUE(client.read_until_close(Ms(5'000)).closed);
-    EXPECT_EQ(server->wait_exit(Ms(5'000)), 0);
+    EXPECT_TRUE(drain_closes_after_what_came_together(*server, 3));
 }
 
 TEST_P(E2e, ServesOverIpv6Loopback) {
