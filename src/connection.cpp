@@ -32,7 +32,7 @@ void Connection::on_bytes(std::string_view bytes, std::uint64_t now_ms,
     // and whatever follows is read past, so the client takes its next request elsewhere
     // instead of having it crossed by the close. A chunk that ends inside a request waits for
     // the chunk that completes it.
-    if (draining_ && owed_.total() != owed_before && framer_.between_requests() &&
+    if (framer_.draining() && owed_.total() != owed_before && framer_.between_requests() &&
         owed_.close_newest()) {
         framer_.end();
     }

@@ -61,8 +61,7 @@ void EngineCore::start_drain() noexcept {
     slots_.for_each_used([](Slot& slot) { slot.connection.answer_unavailable(false); });
 }
 
-bool EngineCore::drain_closes(const Slot& slot, bool lingering) const noexcept {
-    if (!draining_ || lingering || !drain_grace_over_) return false;
+bool EngineCore::quiet(const Slot& slot) noexcept {
     return slot.connection.idle() && !has_unread_bytes(slot.connection.fd);
 }
 

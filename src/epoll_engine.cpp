@@ -468,7 +468,7 @@ void EpollEngine::settle(Slot& slot) noexcept {
         if (slot.engine_state & state::peer_eof) return close(slot, counters_.closed_by_peer);
         return linger(slot);
     }
-    if (draining_ && drain_closes(slot, false)) return close(slot, counters_.closed_drain);
+    if (drain_closes(slot, false)) return close(slot, counters_.closed_drain);
     if ((slot.engine_state & state::paused) && connection.may_resume()) {
         slot.engine_state &= ~state::paused;
     }

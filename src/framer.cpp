@@ -392,8 +392,7 @@ bool Owed::close_newest() noexcept {
         run.bits_or_count &= ~bit;
         if (--run.mixed_count == 0) --runs_used_;
     }
-    const bool head = newest == Kind::head || newest == Kind::head_keep_alive;
-    last_ = head ? Kind::head_close : Kind::get_close;
+    last_ = is_head(newest) ? Kind::head_close : Kind::get_close;
     last_route_ = run.route;
     has_last_ = true;
     return true;

@@ -308,7 +308,7 @@ void UringEngine::send_owed(Slot& slot) noexcept {
         slot.linger_started_ms = now_ms_;
         return;
     }
-    if (draining_ && drain_closes(slot, false)) close(slot, counters_.closed_drain);
+    if (drain_closes(slot, false)) close(slot, counters_.closed_drain);
 }
 
 void UringEngine::on_send(Cookie cookie, const io_uring_cqe& cqe) noexcept {

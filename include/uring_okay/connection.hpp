@@ -59,10 +59,7 @@ public:
     void on_send_failed(Answers& answers) noexcept;
     // A drain: the health route answers 503 from now on, or (lame duck) every request does.
     // In the drain proper, the next request is answered with `Connection: close`, the last.
-    void answer_unavailable(bool all) noexcept {
-        framer_.answer_unavailable(all);
-        draining_ = !all;
-    }
+    void answer_unavailable(bool all) noexcept { framer_.answer_unavailable(all); }
 
     // How long the next batch waits before it leaves: --delay, or what its query asked.
     [[nodiscard]] std::uint32_t delay_ms(std::uint32_t configured) const noexcept;
@@ -106,7 +103,6 @@ private:
     std::uint64_t progress_ms_ = 0;     // last byte in or out
     bool in_flight_ = false;
     bool peer_closed_ = false;
-    bool draining_ = false;   // answer_unavailable(false): the next answer closes
     bool abandoned_ = false;  // an answer could not be had: what is owed is dropped
 };
 

@@ -47,9 +47,14 @@ protected:
     // The drain's timer of drain_grace_ms fired: from now on its idle connections may close.
     // A flag, not a comparison with the coarse clock, which may read a little early then.
     void end_drain_grace() noexcept { drain_grace_over_ = true; }
-    // Whether the drain may close this connection now without losing a request: nothing owed,
-    // nothing unread, and the grace over (a request may be on the way until then).
-    [[nodiscard]] bool drain_closes(const Slot& slot, bool lingering) const noexcept;
+    // Whether the drain may close this connection now without losing a request: the grace
+    // over (a request may be on the way until then), nothing owed and nothing unread. Inline:
+    // every completed send asks, and outside a drain the answer is one load.
+    [[nodiscard]] bool drain_closes(const Slot& slot, bool lingering) const noexcept {
+        return draining_ && drain_grace_over_ && !lingering && quiet(slot);
+    }
+    // Nothing owed, nothing unread (drain_closes).
+    [[nodiscard]] static bool quiet(const Slot& slot) noexcept;
     // The tick's verdict on an open connection: the counter to close it with, or null.
     [[nodiscard]] Counter* expired(const Slot& slot, bool lingering) const noexcept;
 

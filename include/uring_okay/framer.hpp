@@ -167,6 +167,8 @@ public:
     // From now on every request is answered 503 and closes (a drain's lame-duck phase), or only
     // those for the health route (a drain).
     void answer_unavailable(bool all) noexcept { unavailable_ = all ? 2 : 1; }
+    // The drain proper (answer_unavailable(false)), past its lame duck if it had one.
+    [[nodiscard]] bool draining() const noexcept { return unavailable_ == 1; }
     // Between requests (no partial request buffered in our state): what the header timeout asks.
     [[nodiscard]] bool between_requests() const noexcept;
     // Ended: a closing request was framed or a verdict given; later bytes are ignored.
